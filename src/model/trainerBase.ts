@@ -1,0 +1,146 @@
+/** What both trainers share: Adam optimizers, the schedule, dropout seeding, translation at any size. */
+import * as tf from '@tensorflow/tfjs';
+import { StepDropout } from './layers';
+import type { Direction, TrainConfig } from './options';
+import { sizeMultiple } from './options';
+import { learningRateAt } from './schedule';
+
+/** Scalar losses of one step, under the reference's names; the caller reads them asynchronously and disposes them. */
+export type Losses = Record<string, tf.Scalar>;
+
+/** Options of `translate`. */
+export interface TranslateOptions {
+  /**
+   * Run normalisation and dropout in inference mode (the reference's `--eval`). Off by default, as the
+   * reference's test script and the pix2pix paper run G exactly as in training (batch statistics, dropout).
+   */
+  eval?: boolean;
+}
+
+/** A training engine for one model (pix2pix or CycleGAN). */
+export interface Trainer {
+  readonly config: TrainConfig;
+  /** Names of the losses `trainStep` returns, in the reference's order. */
+  readonly lossNames: readonly string[];
+  /** The networks, under the reference's names (`netG`, `netD` / `netG_A`, `netG_B`, `netD_A`, `netD_B`). */
+  readonly models: Readonly<Record<string, tf.LayersModel>>;
+  /** The generator optimizer and the discriminator optimizer. */
+  readonly optimizers: { readonly G: tf.AdamOptimizer; readonly D: tf.AdamOptimizer };
+  /** Training steps taken. */
+  readonly step: number;
+  /** Current 1-based epoch (set by `setEpoch`). */
+  readonly epoch: number;
+  /** Current learning rate of both optimizers. */
+  readonly lr: number;
+  /** One optimisation step on a batch (NHWC, float32 in [-1, 1]); returns the losses as scalar tensors. */
+  trainStep(realA: tf.Tensor4D, realB: tf.Tensor4D): Losses;
+  /** Translates a batch of any size: pads by reflection to the size the network needs and crops back. */
+  translate(images: tf.Tensor4D, direction: Direction, options?: TranslateOptions): tf.Tensor4D;
+  /** Sets the epoch (1-based) and the learning rate the schedule gives it. */
+  setEpoch(epoch: number): void;
+  /** Frees every network, optimizer state and pooled image. */
+  dispose(): void;
+}
+
+/** PyTorch's Adam epsilon (TF.js would default to 1e-7). */
+const ADAM_EPSILON = 1e-8;
+
+/** Adam with the reference's betas. */
+export function createAdam(config: TrainConfig): tf.AdamOptimizer {
+  return tf.train.adam(config.lr, config.beta1, 0.999, ADAM_EPSILON);
+}
+
+/** The trainable `tf.Variable`s of some models, for an explicit optimizer variable list. */
+export function trainableVariables(...models: tf.LayersModel[]): tf.Variable[] {
+  return models.flatMap((m) => m.trainableWeights.map((w) => w.read() as tf.Variable));
+}
+
+/** Sets the learning rate an Adam optimizer uses from its next step on. */
+export function setLearningRate(optimizer: tf.AdamOptimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
+
+/** Seeds (or, with null, unseeds) every `StepDropout` layer of the models. */
+export function seedDropout(models: tf.LayersModel[], seed: number | null): void {
+  let i = 0;
+  for (const m of models) {
+    for (const layer of m.layers) {
+      if (layer instanceof StepDropout) layer.seed = seed === null ? null : seed * 131 + i++;
+    }
+  }
+}
+
+/** Runs a generator on images of any size: reflect-pads H and W up to `multiple`, then crops back. */
+export function runAtAnySize(
+  net: tf.LayersModel,
+  images: tf.Tensor4D,
+  multiple: number,
+  training: boolean,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [, h, w] = images.shape;
+    const ph = (multiple - (h % multiple)) % multiple;
+    const pw = (multiple - (w % multiple)) % multiple;
+    const padded = padReflect(images, ph, pw);
+    const out = net.apply(padded, { training }) as tf.Tensor4D;
+    if (ph === 0 && pw === 0) return out;
+    const top = Math.floor(ph / 2);
+    const left = Math.floor(pw / 2);
+    return tf.slice(out, [0, top, left, 0], [-1, h, w, -1]);
+  });
+}
+
+/** Reflect-pads by ph rows and pw columns in total, split evenly, in several passes if the image is small. */
+function padReflect(x: tf.Tensor4D, ph: number, pw: number): tf.Tensor4D {
+  let before = [Math.floor(ph / 2), Math.floor(pw / 2)];
+  let after = [ph - before[0], pw - before[1]];
+  let y = x;
+  while (before.some((v) => v > 0) || after.some((v) => v > 0)) {
+    const [, h, w] = y.shape;
+    // reflect padding can add at most side - 1 per pass
+    const limit = [h - 1, w - 1];
+    const b = before.map((v, i) => Math.min(v, limit[i]));
+    const a = after.map((v, i) => Math.min(v, limit[i]));
+    y = tf.mirrorPad(y, [[0, 0], [b[0], a[0]], [b[1], a[1]], [0, 0]], 'reflect');
+    before = before.map((v, i) => v - b[i]);
+    after = after.map((v, i) => v - a[i]);
+  }
+  return y;
+}
+
+/** Common state of both trainers: optimizers, schedule, step counter. */
+export abstract class TrainerBase {
+  readonly optimizers: { readonly G: tf.AdamOptimizer; readonly D: tf.AdamOptimizer };
+  step = 0;
+  epoch = 1;
+  lr: number;
+
+  constructor(readonly config: TrainConfig) {
+    this.optimizers = { G: createAdam(config), D: createAdam(config) };
+    this.lr = config.lr;
+  }
+
+  /** Side multiple the generators need. */
+  protected get multiple(): number {
+    return sizeMultiple(this.config.netG);
+  }
+
+  setEpoch(epoch: number): void {
+    this.epoch = epoch;
+    this.lr = learningRateAt(epoch, this.config);
+    setLearningRate(this.optimizers.G, this.lr);
+    setLearningRate(this.optimizers.D, this.lr);
+  }
+
+  /** Frees the optimizers' moments. */
+  protected disposeOptimizers(): void {
+    this.optimizers.G.dispose();
+    this.optimizers.D.dispose();
+  }
+}
+
+/** Applies gradients and frees them. */
+export function applyAndFree(optimizer: tf.Optimizer, grads: tf.NamedTensorMap): void {
+  optimizer.applyGradients(grads);
+  tf.dispose(Object.values(grads));
+}

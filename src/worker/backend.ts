@@ -1,0 +1,59 @@
+/** Backend choice inside the worker: WebGPU, then WebGL, then CPU (never wasm: it cannot train). */
+import * as tf from '@tensorflow/tfjs';
+
+/** Backends that can train. */
+export const TRAINING_BACKENDS = ['webgpu', 'webgl', 'cpu'] as const;
+export type TrainingBackend = (typeof TRAINING_BACKENDS)[number];
+
+/** What we learned about the GPU adapter, in words a user can read. */
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  description: string;
+  /** True for software rasterisers (SwiftShader, llvmpipe, WARP...): tens of times slower than a real GPU. */
+  software: boolean;
+}
+
+/** The backend we ended up on. */
+export interface BackendReport {
+  backend: TrainingBackend;
+  /** Backends tried before it that failed, with why. */
+  failed: { backend: TrainingBackend; reason: string }[];
+  adapter: AdapterInfo | null;
+}
+
+const SOFTWARE = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render|warp/i;
+
+/** Describes the WebGPU adapter, or null where WebGPU has none. */
+export async function describeAdapter(): Promise<AdapterInfo | null> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) return null;
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) return null;
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const text = [info.vendor, info.architecture, info.device, info.description].join(' ');
+  return {
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    description: info.description || [info.vendor, info.architecture].filter(Boolean).join(' ') || 'unknown adapter',
+    software: Boolean(info.isFallbackAdapter) || SOFTWARE.test(text),
+  };
+}
+
+/** Switches TF.js to the first backend of `order` that initialises. */
+export async function pickBackend(order: readonly TrainingBackend[] = TRAINING_BACKENDS): Promise<BackendReport> {
+  const failed: BackendReport['failed'] = [];
+  for (const backend of order) {
+    try {
+      if (await tf.setBackend(backend)) {
+        await tf.ready();
+        const adapter = backend === 'webgpu' ? await describeAdapter() : null;
+        return { backend, failed, adapter };
+      }
+      failed.push({ backend, reason: 'not available in this browser' });
+    } catch (e) {
+      failed.push({ backend, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  throw new Error(`no TF.js backend could start: ${failed.map((f) => `${f.backend}: ${f.reason}`).join('; ')}`);
+}
