@@ -4,7 +4,7 @@ import { createTrainer, CycleGanTrainer, Pix2PixTrainer } from './index';
 import type { Losses, Trainer } from './index';
 
 /** Bytes of every trainable weight of some models, copied. */
-const weightsOf = (...models: tf.LayersModel[]) => models.flatMap((m) => m.trainableWeights.map((w) => w.read().dataSync().slice()));
+const weightsOf = (...models: tf.LayersModel[]) => models.flatMap((m) => m.trainableWeights.map((w) => Float32Array.from(w.read().dataSync())));
 const same = (a: Float32Array[], b: Float32Array[]) => a.length === b.length && a.every((x, i) => x.every((v, j) => Object.is(v, b[i][j])));
 const images = (n: number, side = 32, seed = 1) => tf.randomUniform([n, side, side, 3], -1, 1, 'float32', seed) as tf.Tensor4D;
 
