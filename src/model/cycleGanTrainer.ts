@@ -31,6 +31,7 @@ export class CycleGanTrainer extends TrainerBase implements Trainer {
     readonly netD_A: tf.LayersModel;
     readonly netD_B: tf.LayersModel;
   };
+  readonly variables: { readonly G: tf.Variable[]; readonly D: tf.Variable[] };
   /** Past fakes of domain A (fed to D_B) and of domain B (fed to D_A). */
   readonly fake_A_pool: ImagePool;
   readonly fake_B_pool: ImagePool;
@@ -46,6 +47,10 @@ export class CycleGanTrainer extends TrainerBase implements Trainer {
       netG_B: g(config.output_nc, config.input_nc),
       netD_A: d(config.output_nc),
       netD_B: d(config.input_nc),
+    };
+    this.variables = {
+      G: trainableVariables(this.models.netG_A, this.models.netG_B),
+      D: trainableVariables(this.models.netD_A, this.models.netD_B),
     };
     this.fake_A_pool = new ImagePool(config.pool_size, extras.random);
     this.fake_B_pool = new ImagePool(config.pool_size, extras.random);
@@ -83,7 +88,7 @@ export class CycleGanTrainer extends TrainerBase implements Trainer {
       losses.cycle_A = tf.keep(tf.mul(l1Loss(rec_A, realA), lambda_A) as tf.Scalar);
       losses.cycle_B = tf.keep(tf.mul(l1Loss(rec_B, realB), lambda_B) as tf.Scalar);
       return tf.addN([losses.G_A, losses.G_B, losses.cycle_A, losses.cycle_B, losses.idt_A, losses.idt_B]) as tf.Scalar;
-    }, trainableVariables(netG_A, netG_B));
+    }, this.variables.G);
     value.dispose();
     applyAndFree(this.optimizers.G, grads);
     return { losses, fakes };
@@ -108,7 +113,7 @@ export class CycleGanTrainer extends TrainerBase implements Trainer {
       losses.D_A = tf.keep(basic(netD_A, realB, pooledB));
       losses.D_B = tf.keep(basic(netD_B, realA, pooledA));
       return tf.add(losses.D_A, losses.D_B) as tf.Scalar;
-    }, trainableVariables(netD_A, netD_B));
+    }, this.variables.D);
     value.dispose();
     tf.dispose([pooledA, pooledB]);
     applyAndFree(this.optimizers.D, grads);

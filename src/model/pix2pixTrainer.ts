@@ -13,6 +13,7 @@ export const PIX2PIX_LOSSES = ['G_GAN', 'G_L1', 'D_real', 'D_fake'] as const;
 export class Pix2PixTrainer extends TrainerBase implements Trainer {
   readonly lossNames = PIX2PIX_LOSSES;
   readonly models: { readonly netG: tf.LayersModel; readonly netD: tf.LayersModel };
+  readonly variables: { readonly G: tf.Variable[]; readonly D: tf.Variable[] };
 
   constructor(config: TrainConfig) {
     super(config);
@@ -33,6 +34,7 @@ export class Pix2PixTrainer extends TrainerBase implements Trainer {
         norm: config.norm,
       }),
     };
+    this.variables = { G: trainableVariables(this.models.netG), D: trainableVariables(this.models.netD) };
   }
 
   /** fake_B = netG(real_A), in training mode. */
@@ -51,7 +53,7 @@ export class Pix2PixTrainer extends TrainerBase implements Trainer {
       kept.D_fake = tf.keep(ganLoss(gan_mode, predFake, false));
       kept.D_real = tf.keep(ganLoss(gan_mode, predReal, true));
       return tf.mul(tf.add(kept.D_fake, kept.D_real), 0.5) as tf.Scalar;
-    }, trainableVariables(netD));
+    }, this.variables.D);
     value.dispose();
     applyAndFree(this.optimizers.D, grads);
     return kept;
@@ -59,7 +61,7 @@ export class Pix2PixTrainer extends TrainerBase implements Trainer {
 
   /** G update: GAN(D(A, G(A)) vs real) + lambda_L1 · |G(A) − B|. D's weights are untouched. */
   optimizeG(realA: tf.Tensor4D, realB: tf.Tensor4D): Losses {
-    const { netG, netD } = this.models;
+    const { netD } = this.models;
     const { gan_mode, lambda_L1 } = this.config;
     const kept: Losses = {};
     const { value, grads } = tf.variableGrads(() => {
@@ -68,7 +70,7 @@ export class Pix2PixTrainer extends TrainerBase implements Trainer {
       kept.G_GAN = tf.keep(ganLoss(gan_mode, predFake, true));
       kept.G_L1 = tf.keep(tf.mul(l1Loss(fakeB, realB), lambda_L1) as tf.Scalar);
       return tf.add(kept.G_GAN, kept.G_L1) as tf.Scalar;
-    }, trainableVariables(netG));
+    }, this.variables.G);
     value.dispose();
     applyAndFree(this.optimizers.G, grads);
     return kept;

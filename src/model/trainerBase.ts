@@ -26,8 +26,10 @@ export interface Trainer {
   readonly models: Readonly<Record<string, tf.LayersModel>>;
   /** The generator optimizer and the discriminator optimizer. */
   readonly optimizers: { readonly G: tf.AdamOptimizer; readonly D: tf.AdamOptimizer };
-  /** Training steps taken. */
-  readonly step: number;
+  /** The variables each optimizer updates, in a fixed order (checkpoints name moments by position). */
+  readonly variables: { readonly G: tf.Variable[]; readonly D: tf.Variable[] };
+  /** Training steps taken (a restored run sets it). */
+  step: number;
   /** Current 1-based epoch (set by `setEpoch`). */
   readonly epoch: number;
   /** Current learning rate of both optimizers. */

@@ -1,52 +1,74 @@
-/** Placeholder page until the studio's panels land: shows which backend and adapter the training worker gets. */
-import { useEffect, useState } from 'react';
-import type { ProbeEvent } from '../worker/probeProtocol';
+/** The studio page: data, run controls, progress, previews and saved runs, all fed by the training worker. */
+import { useEffect, useMemo, useState } from 'react';
+import { useStudio } from '../store/studio';
+import { TrainingClient } from '../worker/client';
+import { DataPanel } from './DataPanel';
+import { PreviewGrid } from './PreviewGrid';
+import { RunsPanel } from './RunsPanel';
+import { TrainPanel } from './TrainPanel';
+
+declare global {
+  interface Window {
+    /** Test hook (only with ?test in the URL): the store, to read status without scraping pixels. */
+    __studio?: { store: typeof useStudio; client: TrainingClient };
+  }
+}
 
 export function App() {
-  const [probe, setProbe] = useState<ProbeEvent | null>(null);
+  const client = useMemo(() => new TrainingClient(), []);
+  const backend = useStudio((s) => s.backend);
+  const error = useStudio((s) => s.error);
+  const [forced] = useState(() => new URLSearchParams(location.search).get('backend'));
 
   useEffect(() => {
-    const worker = new Worker(new URL('../worker/probe.worker.ts', import.meta.url), { type: 'module' });
-    worker.onmessage = (e: MessageEvent<ProbeEvent>) => setProbe(e.data);
-    worker.onerror = (e) => setProbe({ type: 'error', message: e.message || 'the worker failed to start' });
-    const withStep = new URLSearchParams(location.search).has('probeStep');
-    worker.postMessage({ type: 'probe', trainStep: withStep });
-    return () => worker.terminate();
-  }, []);
+    const off = client.on((e) => useStudio.getState().apply(e));
+    client.send({ type: 'init', backend: (forced as 'webgpu' | 'webgl' | 'cpu' | null) ?? undefined });
+    client.send({ type: 'listRuns' });
+    if (new URLSearchParams(location.search).has('test')) window.__studio = { store: useStudio, client };
+    return () => {
+      off();
+    };
+  }, [client, forced]);
 
   return (
     <main className="app">
-      <h1>GAN Studio</h1>
-      <p>Train pix2pix and CycleGAN on your own GPU, in this tab. Your images never leave it.</p>
-      <section aria-label="Backend" className="card">
-        <h2>Training backend</h2>
-        {probe === null && <p>Starting the training worker…</p>}
-        {probe?.type === 'error' && <p role="alert">Could not start TF.js: {probe.message}</p>}
-        {probe?.type === 'probed' && (
-          <dl>
-            <dt>Backend</dt>
-            <dd data-testid="backend">{probe.report.backend}</dd>
-            <dt>Adapter</dt>
-            <dd data-testid="adapter">{probe.report.adapter?.description ?? 'none'}</dd>
-            {probe.report.adapter?.software && (
-              <dd className="warn" data-testid="software-warning">
-                This is a software GPU: training will be tens of times slower than on a real graphics card.
-              </dd>
-            )}
-            {probe.stepLosses && (
-              <>
-                <dt>Test step</dt>
-                <dd data-testid="step">
-                  {Object.entries(probe.stepLosses)
-                    .map(([k, v]) => `${k} ${v.toFixed(3)}`)
-                    .join(' · ')}{' '}
-                  in {probe.stepMs?.toFixed(0)} ms
-                </dd>
-              </>
-            )}
-          </dl>
-        )}
-      </section>
+      <header className="top">
+        <div>
+          <h1>GAN Studio</h1>
+          <p className="muted">Train pix2pix and CycleGAN on your own GPU, in this tab. Your images never leave it.</p>
+        </div>
+        <div className="backend" aria-label="Backend">
+          {backend ? (
+            <>
+              <span data-testid="backend">{backend.backend}</span>
+              <span className="muted" data-testid="adapter">
+                {backend.adapter?.description ?? (backend.backend === 'webgpu' ? 'unknown adapter' : 'none')}
+              </span>
+              {backend.adapter?.software && (
+                <span className="warn" data-testid="software-warning">
+                  Software GPU: training will be tens of times slower than on a real graphics card.
+                </span>
+              )}
+              {backend.failed.length > 0 && (
+                <span className="warn">Fell back: {backend.failed.map((f) => `${f.backend} (${f.reason})`).join('; ')}</span>
+              )}
+            </>
+          ) : (
+            <span className="muted">Starting the training worker…</span>
+          )}
+        </div>
+      </header>
+      {error && (
+        <div role="alert" className="error">
+          {error} <button onClick={() => useStudio.getState().clearError()}>Dismiss</button>
+        </div>
+      )}
+      <div className="grid">
+        <DataPanel client={client} />
+        <TrainPanel client={client} />
+        <RunsPanel client={client} />
+      </div>
+      <PreviewGrid />
     </main>
   );
 }

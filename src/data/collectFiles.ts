@@ -1,0 +1,33 @@
+/** Gathers files from the page's inputs and drops, keeping their folder paths (browser only). */
+import type { SourceFile } from './dataset';
+
+/** Files from an `<input type=file>` (with `webkitdirectory`, paths include the picked folder). */
+export function fromFileList(list: FileList | File[], role?: 'A' | 'B'): SourceFile[] {
+  return Array.from(list).map((file) => ({ path: file.webkitRelativePath || file.name, blob: file, role }));
+}
+
+/** Files from a drop: folders are walked recursively through the entries API. */
+export async function fromDataTransfer(dt: DataTransfer, role?: 'A' | 'B'): Promise<SourceFile[]> {
+  const entries = Array.from(dt.items)
+    .map((item) => (item.kind === 'file' ? item.webkitGetAsEntry?.() : null))
+    .filter((e): e is FileSystemEntry => !!e);
+  if (entries.length === 0) return fromFileList(Array.from(dt.files), role);
+  const out: SourceFile[] = [];
+  for (const entry of entries) await walk(entry, out, role);
+  return out;
+}
+
+async function walk(entry: FileSystemEntry, out: SourceFile[], role?: 'A' | 'B'): Promise<void> {
+  if (entry.isFile) {
+    const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+    out.push({ path: entry.fullPath.replace(/^\//, ''), blob: file, role });
+    return;
+  }
+  const reader = (entry as FileSystemDirectoryEntry).createReader();
+  // readEntries returns at most ~100 entries per call: read until it returns none
+  for (;;) {
+    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+    if (batch.length === 0) break;
+    for (const child of batch) await walk(child, out, role);
+  }
+}

@@ -1,0 +1,43 @@
+/** Types shared by the data layer, the worker and the page. */
+
+/** A file the user handed us, with its path inside what they dropped (folders included). */
+export interface SourceFile {
+  path: string;
+  blob: Blob;
+  /** Set when the user dropped it on the Domain A or Domain B input. */
+  role?: 'A' | 'B';
+}
+
+/** A file we could not use, and why, in words for the user. */
+export interface Problem {
+  path: string;
+  reason: string;
+}
+
+/** Built-in demo datasets, generated in code. */
+export const DEMOS = {
+  'shapes-recolour': { mode: 'pix2pix', title: 'Shapes → recoloured shapes (paired, pix2pix)' },
+  'warm-to-green': { mode: 'cycle_gan', title: 'Warm shapes ↔ green shapes (unpaired, CycleGAN)' },
+} as const;
+export type DemoName = keyof typeof DEMOS;
+
+/** How the images are arranged. */
+export type Arrangement =
+  | 'unaligned' // two independent domains (CycleGAN)
+  | 'aligned' // side-by-side A|B images (pix2pix)
+  | 'paired'; // two folders whose files pair by name (pix2pix)
+
+/** What a dataset holds, as the page shows it. */
+export interface DatasetSummary {
+  name: string;
+  mode: 'pix2pix' | 'cycle_gan';
+  arrangement: Arrangement;
+  /** Training images per domain (for aligned data, A and B count the same pictures). */
+  countA: number;
+  countB: number;
+  /** Held-out images found beside the training ones (testA/testB, val/test). */
+  testCount: number;
+  problems: Problem[];
+  /** Hidden files and folders skipped without comment (.DS_Store, __MACOSX/...). */
+  ignored: number;
+}

@@ -1,0 +1,164 @@
+/**
+ * Reads a dropped folder or archive's layout and decides the mode, as the reference's datasets are laid out:
+ * `trainA/ trainB/ [testA/ testB/]` → CycleGAN; `train/ [val/ test/]` of A|B images → pix2pix;
+ * two folders whose files pair by name → pix2pix; files given as Domain A / Domain B → by their names.
+ * Pure: works on paths only.
+ */
+import type { Arrangement, Problem, SourceFile } from './dataset';
+
+export const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'webp', 'bmp', 'gif'] as const;
+
+/** The result: which files are training images of which domain, and which could not be used. */
+export interface Layout {
+  mode: 'pix2pix' | 'cycle_gan';
+  arrangement: Arrangement;
+  /** unaligned: domain A; paired: A of each pair; aligned: the A|B images. */
+  A: SourceFile[];
+  /** unaligned: domain B; paired: B of each pair (same order as A); aligned: empty. */
+  B: SourceFile[];
+  /** Held-out images (testA/testB/val/test), kept for previews. */
+  test: SourceFile[];
+  problems: Problem[];
+  ignored: number;
+}
+
+const segments = (path: string) => path.replace(/\\/g, '/').replace(/^\.?\//, '').split('/').filter(Boolean);
+const extension = (path: string) => /\.([^./]+)$/.exec(path)?.[1]?.toLowerCase() ?? '';
+const stem = (path: string) => {
+  const name = segments(path).at(-1) ?? path;
+  return name.replace(/\.[^.]+$/, '').toLowerCase();
+};
+
+/** Hidden files and OS clutter: skipped silently, as a file browser would. */
+export function isHidden(path: string): boolean {
+  return segments(path).some((s) => s.startsWith('.') || s === '__MACOSX' || s === 'Thumbs.db' || s === 'desktop.ini');
+}
+
+/** True for the extensions we decode. */
+export const isImagePath = (path: string): boolean => (IMAGE_EXTENSIONS as readonly string[]).includes(extension(path));
+
+/** Pairs A and B files by name (without extension); the rest are problems. */
+export function pairByName(a: SourceFile[], b: SourceFile[]): { A: SourceFile[]; B: SourceFile[]; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const index = (files: SourceFile[], side: string) => {
+    const map = new Map<string, SourceFile>();
+    for (const f of files) {
+      const key = stem(f.path);
+      if (map.has(key)) problems.push({ path: f.path, reason: `duplicate name in ${side}: ${map.get(key)!.path} has the same name, so the pair is ambiguous` });
+      else map.set(key, f);
+    }
+    return map;
+  };
+  const ia = index(a, 'A');
+  const ib = index(b, 'B');
+  const A: SourceFile[] = [];
+  const B: SourceFile[] = [];
+  for (const [key, fa] of [...ia].sort(([x], [y]) => x.localeCompare(y))) {
+    const fb = ib.get(key);
+    if (fb) {
+      A.push(fa);
+      B.push(fb);
+    } else problems.push({ path: fa.path, reason: 'unmatched pair name: no file of the same name in B' });
+  }
+  for (const [key, fb] of ib) if (!ia.has(key)) problems.push({ path: fb.path, reason: 'unmatched pair name: no file of the same name in A' });
+  return { A, B, problems };
+}
+
+/** How many names two lists share. */
+const sharedNames = (a: SourceFile[], b: SourceFile[]) => {
+  const names = new Set(a.map((f) => stem(f.path)));
+  return b.filter((f) => names.has(stem(f.path))).length;
+};
+
+/**
+ * Detects the layout. `override` forces the mode (the user's choice); an impossible override
+ * (pix2pix on unpaired folders) throws with a message.
+ */
+export function detectLayout(files: SourceFile[], override?: 'pix2pix' | 'cycle_gan'): Layout {
+  const problems: Problem[] = [];
+  let ignored = 0;
+  const images: SourceFile[] = [];
+  for (const f of files) {
+    if (isHidden(f.path)) ignored++;
+    else if (!isImagePath(f.path)) {
+      const ext = extension(f.path);
+      problems.push({ path: f.path, reason: ext ? `not an image (.${ext}); use jpg, png, webp, bmp or gif` : 'not an image (no file extension)' });
+    } else images.push(f);
+  }
+
+  const byRole = { A: images.filter((f) => f.role === 'A'), B: images.filter((f) => f.role === 'B') };
+  if (byRole.A.length || byRole.B.length) {
+    return finish(twoDomains(byRole.A, byRole.B, [...images.filter((f) => !f.role)], override), problems, ignored);
+  }
+
+  // Drop one top folder that holds everything (horse2zebra/trainA/..., facades/train/...).
+  let depth = 0;
+  const top = (f: SourceFile) => segments(f.path)[depth];
+  const known = /^(train|val|test)[ab]?$/i;
+  while (images.length && !known.test(top(images[0])) && images.every((f) => segments(f.path).length > depth + 1 && top(f) === top(images[0]))) depth++;
+  const folderOf = (f: SourceFile) => (segments(f.path).length > depth + 1 ? segments(f.path)[depth] : '');
+  const groups = new Map<string, SourceFile[]>();
+  for (const f of images) {
+    const key = folderOf(f);
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  const get = (name: string) => [...groups].find(([k]) => k.toLowerCase() === name)?.[1] ?? [];
+  const has = (name: string) => get(name).length > 0;
+  const others = (known: string[]) =>
+    [...groups].filter(([k]) => !known.includes(k.toLowerCase())).flatMap(([k, list]) =>
+      list.map((f) => ({ path: f.path, reason: `outside the dataset's folders (${known.join(', ')}): "${k || '(top level)'}" is not one of them` })),
+    );
+
+  if (has('traina') || has('trainb')) {
+    const known = ['traina', 'trainb', 'testa', 'testb'];
+    problems.push(...others(known));
+    const layout = twoDomains(get('traina'), get('trainb'), [...get('testa'), ...get('testb')], override ?? 'cycle_gan');
+    return finish(layout, problems, ignored);
+  }
+  if (has('train')) {
+    const known = ['train', 'val', 'test'];
+    problems.push(...others(known));
+    return finish({ mode: override ?? 'pix2pix', arrangement: 'aligned', A: get('train'), B: [], test: [...get('val'), ...get('test')], problems: [] }, problems, ignored);
+  }
+  const folders = [...groups.keys()].filter((k) => k !== '');
+  if (folders.length === 2) {
+    const [fa, fb] = folders.sort((x, y) => x.localeCompare(y));
+    problems.push(...(groups.get('') ?? []).map((f) => ({ path: f.path, reason: `outside the two folders ${fa}/ and ${fb}/` })));
+    return finish(twoDomains(groups.get(fa)!, groups.get(fb)!, [], override), problems, ignored);
+  }
+  if (folders.length > 2) {
+    throw new Error(
+      `found ${folders.length} folders (${folders.slice(0, 5).join(', ')}${folders.length > 5 ? '…' : ''}): ` +
+        'use trainA/ and trainB/ (CycleGAN), train/ of side-by-side A|B images (pix2pix), or exactly two folders',
+    );
+  }
+  // One flat folder: the reference's aligned format, one A|B image per file.
+  return finish({ mode: override ?? 'pix2pix', arrangement: 'aligned', A: images, B: [], test: [], problems: [] }, problems, ignored);
+}
+
+/** Two domains: paired by name if most names match (pix2pix), else unaligned (CycleGAN). */
+function twoDomains(a: SourceFile[], b: SourceFile[], test: SourceFile[], override?: 'pix2pix' | 'cycle_gan'): Layout {
+  const shared = sharedNames(a, b);
+  const paired = override === 'pix2pix' || (override === undefined && shared > 0 && shared >= 0.5 * Math.max(a.length, b.length));
+  if (paired) {
+    if (shared === 0) throw new Error('pix2pix needs pairs: no file in A has the same name as a file in B. Rename them to match, or train CycleGAN');
+    const p = pairByName(a, b);
+    return { mode: 'pix2pix', arrangement: 'paired', A: p.A, B: p.B, test, problems: p.problems, ignored: 0 };
+  }
+  return { mode: 'cycle_gan', arrangement: 'unaligned', A: a, B: b, test, problems: [], ignored: 0 };
+}
+
+/** Adds the problems found so far and checks that something trainable is left. */
+function finish(layout: Omit<Layout, 'ignored'> & { ignored?: number }, problems: Problem[], ignored: number): Layout {
+  const result: Layout = { ...layout, problems: [...problems, ...layout.problems], ignored };
+  if (result.arrangement === 'aligned' && result.A.length === 0) {
+    throw new Error('no images to train on: the dataset has no image files');
+  }
+  if (result.arrangement !== 'aligned' && (result.A.length === 0 || result.B.length === 0)) {
+    const missing = result.A.length === 0 ? 'A' : 'B';
+    throw new Error(
+      `domain ${missing} has no images: ${result.mode === 'cycle_gan' ? 'CycleGAN needs images of both domains (trainA/ and trainB/)' : 'pix2pix needs pairs'}`,
+    );
+  }
+  return result;
+}

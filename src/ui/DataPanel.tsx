@@ -1,0 +1,93 @@
+/** Where the images come from: two domains, one dataset folder, a zip or folder drop, or a demo. */
+import { useState } from 'react';
+import type { DragEvent } from 'react';
+import { fromDataTransfer, fromFileList } from '../data/collectFiles';
+import { DEMOS } from '../data/dataset';
+import type { DemoName, SourceFile } from '../data/dataset';
+import { useStudio } from '../store/studio';
+import type { TrainingClient } from '../worker/client';
+
+export function DataPanel({ client }: { client: TrainingClient }) {
+  const dataset = useStudio((s) => s.dataset);
+  const loading = useStudio((s) => s.loading);
+  const [pending, setPending] = useState<{ A: SourceFile[]; B: SourceFile[] }>({ A: [], B: [] });
+  const [over, setOver] = useState(false);
+
+  const load = (files: SourceFile[]) => client.send({ type: 'load', source: { kind: 'files', files } });
+  const setDomain = (role: 'A' | 'B', files: SourceFile[]) => {
+    const next = { ...pending, [role]: files };
+    setPending(next);
+    if (next.A.length && next.B.length) load([...next.A, ...next.B]);
+  };
+  const onDrop = async (e: DragEvent) => {
+    e.preventDefault();
+    setOver(false);
+    load(await fromDataTransfer(e.dataTransfer));
+  };
+
+  return (
+    <section className="card" aria-labelledby="data-title">
+      <h2 id="data-title">Data</h2>
+      <div className="demos">
+        {(Object.keys(DEMOS) as DemoName[]).map((name) => (
+          <button key={name} onClick={() => client.send({ type: 'load', source: { kind: 'demo', name } })}>
+            Try demo: {DEMOS[name].title}
+          </button>
+        ))}
+      </div>
+      <div className="inputs">
+        <label>
+          Domain A
+          <input type="file" multiple aria-label="Domain A" {...{ webkitdirectory: '' }} onChange={(e) => e.target.files && setDomain('A', fromFileList(e.target.files, 'A'))} />
+        </label>
+        <label>
+          Domain B
+          <input type="file" multiple aria-label="Domain B" {...{ webkitdirectory: '' }} onChange={(e) => e.target.files && setDomain('B', fromFileList(e.target.files, 'B'))} />
+        </label>
+        <label>
+          Dataset folder
+          <input type="file" multiple aria-label="Dataset folder" {...{ webkitdirectory: '' }} onChange={(e) => e.target.files && load(fromFileList(e.target.files))} />
+        </label>
+      </div>
+      <div
+        className={`drop ${over ? 'over' : ''}`}
+        data-testid="drop-zone"
+        onDragOver={(e) => {
+          e.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={onDrop}
+      >
+        Drop a dataset here: a .zip (like horse2zebra.zip or facades), folders, or images
+      </div>
+      {loading && loading.total > 0 && (
+        <p>
+          Decoding {loading.done} / {loading.total}… <progress value={loading.done} max={loading.total} />
+        </p>
+      )}
+      {dataset && (
+        <div data-testid="dataset">
+          <p>
+            <strong>{dataset.name}</strong>: {dataset.mode === 'pix2pix' ? 'pix2pix' : 'CycleGAN'} ({dataset.arrangement}),{' '}
+            {dataset.arrangement === 'unaligned' ? `${dataset.countA} A and ${dataset.countB} B images` : `${dataset.countA} pairs`}
+            {dataset.testCount > 0 && `, ${dataset.testCount} held out`}
+            {dataset.ignored > 0 && `; ${dataset.ignored} hidden files skipped`}
+          </p>
+          {dataset.problems.length > 0 && (
+            <details open>
+              <summary>{dataset.problems.length} files could not be used</summary>
+              <ul className="problems" data-testid="problems">
+                {dataset.problems.map((p) => (
+                  <li key={p.path}>
+                    <code>{p.path}</code>: {p.reason}
+                  </li>
+                ))}
+              </ul>
+            </details>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}

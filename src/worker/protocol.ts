@@ -1,0 +1,104 @@
+/**
+ * The training worker's protocol: commands (main thread → worker) are verbs, events (worker → main thread)
+ * are nouns. Both sides switch over `type` exhaustively. Images and weights cross as transferables.
+ */
+import type { DataOptions } from '../data/preprocess';
+import type { DatasetSummary, DemoName, SourceFile } from '../data/dataset';
+import type { TrainConfig } from '../model/options';
+import type { BackendReport, TrainingBackend } from './backend';
+
+/** Everything a run is configured by: the engine's options, the data options and the worker's own. */
+export interface RunConfig {
+  train: TrainConfig;
+  data: DataOptions;
+  /** Images per step (the reference's `batch_size`). */
+  batch_size: number;
+  /** A preview every this many steps. */
+  preview_every: number;
+  /** Save a checkpoint at least this often, in seconds (and on pause). */
+  checkpoint_every_s: number;
+}
+
+/** An RGBA image that crosses the boundary as a transferable buffer. */
+export interface Picture {
+  width: number;
+  height: number;
+  /** RGBA, 8 bits per channel. */
+  data: Uint8ClampedArray;
+}
+
+/** One row of the preview grid: e.g. real_A, fake_B, rec_A (CycleGAN) or input, output, target (pix2pix). */
+export interface PreviewRow {
+  direction: 'AtoB' | 'BtoA';
+  labels: string[];
+  pictures: Picture[];
+}
+
+/** Where the images come from. */
+export type DataSource =
+  | { kind: 'files'; files: SourceFile[]; mode?: 'pix2pix' | 'cycle_gan' }
+  | { kind: 'demo'; name: DemoName };
+
+/** Main thread → worker. */
+export type Command =
+  | { type: 'init'; backend?: TrainingBackend }
+  | { type: 'load'; source: DataSource; data?: DataOptions }
+  | { type: 'start'; config: RunConfig; runId?: string }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'step'; count: number }
+  | { type: 'stop' }
+  | { type: 'preview' }
+  | { type: 'listRuns' }
+  | { type: 'resumeRun'; runId: string }
+  | { type: 'deleteRun'; runId: string }
+  | { type: 'revert' }
+  | { type: 'exportWeights' }
+  | { type: 'translate'; image: Picture; direction: 'AtoB' | 'BtoA'; requestId: number }
+  | { type: 'dispose' };
+
+/** A saved run, as the list of runs shows it. */
+export interface RunInfo {
+  runId: string;
+  model: 'pix2pix' | 'cycle_gan';
+  datasetName: string;
+  step: number;
+  epoch: number;
+  savedAt: number;
+}
+
+/** Losses of consecutive steps, starting at `firstStep`, one array per loss name. */
+export interface LossChunk {
+  firstStep: number;
+  values: Record<string, number[]>;
+}
+
+/** The run's state machine. */
+export type RunState = 'idle' | 'loading' | 'ready' | 'running' | 'paused' | 'stopped' | 'done';
+
+/** Worker → main thread. */
+export type WorkerEvent =
+  | { type: 'ready'; report: BackendReport }
+  | { type: 'dataset'; summary: DatasetSummary }
+  | { type: 'loadProgress'; done: number; total: number }
+  | { type: 'state'; state: RunState; runId: string | null; reason?: string }
+  | {
+      type: 'progress';
+      step: number;
+      epoch: number;
+      epochs: number;
+      lr: number;
+      stepsPerSecond: number;
+      losses: LossChunk;
+    }
+  | { type: 'preview'; step: number; rows: PreviewRow[] }
+  | { type: 'checkpoint'; runId: string; step: number; savedAt: number; history?: LossChunk }
+  | { type: 'runs'; runs: RunInfo[] }
+  | { type: 'weights'; files: { name: string; data: ArrayBuffer }[] }
+  | { type: 'translated'; requestId: number; image: Picture }
+  | { type: 'error'; message: string; recoverable: boolean };
+
+/** Compile-time exhaustiveness check for switches over `type`. */
+export function unreachable(x: never): never {
+  throw new Error(`unhandled message ${JSON.stringify(x)}`);
+}

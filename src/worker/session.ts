@@ -1,0 +1,450 @@
+/**
+ * The training session inside the worker: dataset, trainer, the loop and its checkpoints. It reports
+ * through `post`; the loop keeps the generation it started with and stops when that is outdated.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createTrainer, totalEpochs } from '../model';
+import type { Trainer } from '../model';
+import { deleteRun, listRuns, loadCheckpoint, loadDatasetOf, saveCheckpoint, saveDataset } from './checkpointStore';
+import type { Checkpoint } from './checkpointStore';
+import { loadDataset } from './datasetLoader';
+import type { LoadedDataset } from './datasetLoader';
+import { centredPlan, ImageStore } from './imageStore';
+import type { Part } from './imageStore';
+import type { DataSource, LossChunk, Picture, PreviewRow, RunConfig, RunState, WorkerEvent } from './protocol';
+import type { DataOptions } from '../data/preprocess';
+import { restoreOptimizers, restorePools, restoreWeights, saveOptimizers, savePools, saveWeights } from './snapshot';
+
+/** Progress events at most this often. */
+const REPORT_MS = 100;
+
+type Post = (event: WorkerEvent, transfer?: Transferable[]) => void;
+
+export class Session {
+  private source: DataSource | null = null;
+  private dataset: LoadedDataset | null = null;
+  private loadedWith: DataOptions | null = null;
+  private storeA: ImageStore | null = null;
+  private storeB: ImageStore | null = null;
+  private trainer: Trainer | null = null;
+  private config: RunConfig | null = null;
+  private runId: string | null = null;
+  private state: RunState = 'idle';
+  private generation = 0;
+  private epochStep = 0;
+  private order: number[] = [];
+  private history: LossChunk = { firstStep: 1, values: {} };
+  private stepsLeft = Infinity;
+  private lastCheckpointAt = 0;
+
+  constructor(private readonly post: Post) {}
+
+  private setState(state: RunState, reason?: string) {
+    this.state = state;
+    this.post({ type: 'state', state, runId: this.runId, reason });
+  }
+
+  /** Reads and decodes a dataset; lists what could not be used. */
+  async load(source: DataSource, data: DataOptions): Promise<void> {
+    this.stopLoop();
+    this.setState('loading');
+    try {
+      const dataset = await loadDataset(source, data, (done, total) => this.post({ type: 'loadProgress', done, total }));
+      this.disposeData();
+      this.source = source;
+      this.dataset = dataset;
+      this.loadedWith = data;
+      this.post({ type: 'dataset', summary: dataset.summary });
+      this.setState('ready');
+    } catch (e) {
+      const problems = (e as { problems?: { path: string; reason: string }[] }).problems;
+      if (problems?.length) this.post({ type: 'dataset', summary: { name: 'dataset', mode: 'cycle_gan', arrangement: 'unaligned', countA: 0, countB: 0, testCount: 0, problems, ignored: 0 } });
+      this.setState(this.dataset ? 'ready' : 'idle');
+      throw e;
+    }
+  }
+
+  /** Starts a new run on the loaded dataset. */
+  async start(config: RunConfig, runId?: string): Promise<void> {
+    if (!this.source) throw new Error('load a dataset first');
+    if (!this.dataset || JSON.stringify(this.loadedWith) !== JSON.stringify(config.data)) await this.load(this.source, config.data);
+    this.validate(config);
+    this.disposeTrainer();
+    this.config = config;
+    this.trainer = createTrainer(config.train);
+    this.runId = runId ?? `run-${Date.now().toString(36)}`;
+    this.history = { firstStep: 1, values: Object.fromEntries(this.trainer.lossNames.map((n) => [n, []])) };
+    this.epochStep = 0;
+    this.trainer.setEpoch(1);
+    this.makeStores();
+    this.shuffle();
+    await saveDataset(this.runId, this.source!);
+    await this.checkpoint();
+    this.run(Infinity);
+  }
+
+  private validate(c: RunConfig) {
+    const d = this.dataset!;
+    if (c.train.model === 'pix2pix' && d.summary.arrangement === 'unaligned') {
+      throw new Error('pix2pix needs paired images; this dataset is two unpaired domains: train CycleGAN');
+    }
+    if (c.batch_size > 1 && !c.data.preprocess.includes('crop') && c.data.preprocess !== 'resize_and_crop') {
+      throw new Error(`--batch_size ${c.batch_size} needs images of one size: use a preprocess with crop, or batch_size 1`);
+    }
+    const multiple = c.train.netG.startsWith('unet_') ? 2 ** Math.round(Math.log2(Number(c.train.netG.slice(5)))) : 4;
+    if (c.data.preprocess.includes('crop') && c.data.crop_size % multiple !== 0) {
+      throw new Error(`--netG ${c.train.netG} needs --crop_size to be a multiple of ${multiple} (got ${c.data.crop_size})`);
+    }
+  }
+
+  private makeStores() {
+    const d = this.dataset!;
+    this.storeA?.dispose();
+    this.storeB?.dispose();
+    this.storeA = new ImageStore(d.A);
+    this.storeB = d.B.length ? new ImageStore(d.B) : null;
+  }
+
+  private get epochSize(): number {
+    const d = this.dataset!;
+    return d.aligned ? d.A.length : Math.max(d.A.length, d.B.length);
+  }
+
+  private get stepsPerEpoch(): number {
+    return Math.ceil(this.epochSize / this.config!.batch_size);
+  }
+
+  private shuffle() {
+    const n = this.epochSize;
+    this.order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [this.order[i], this.order[j]] = [this.order[j], this.order[i]];
+    }
+  }
+
+  /** This step's batch: pix2pix halves share one plan; CycleGAN's B is drawn at random, as the reference does. */
+  private nextBatch(): { a: tf.Tensor4D; b: tf.Tensor4D } {
+    const c = this.config!;
+    const A = this.storeA!;
+    const as: tf.Tensor3D[] = [];
+    const bs: tf.Tensor3D[] = [];
+    for (let k = 0; k < c.batch_size; k++) {
+      const i = this.order[(this.epochStep * c.batch_size + k) % this.order.length];
+      if (this.dataset!.aligned) {
+        const plan = A.plan(i, 'left', c.data, Math.random);
+        as.push(A.cut(i, 'left', plan));
+        bs.push(A.cut(i, 'right', plan));
+      } else if (c.train.model === 'pix2pix') {
+        const plan = A.plan(i, 'whole', c.data, Math.random);
+        as.push(A.cut(i, 'whole', plan));
+        bs.push(this.storeB!.cut(i, 'whole', plan));
+      } else {
+        const ia = i % A.length;
+        const ib = Math.floor(Math.random() * this.storeB!.length);
+        as.push(A.cut(ia, 'whole', A.plan(ia, 'whole', c.data, Math.random)));
+        bs.push(this.storeB!.cut(ib, 'whole', this.storeB!.plan(ib, 'whole', c.data, Math.random)));
+      }
+    }
+    const a = tf.stack(as) as tf.Tensor4D;
+    const b = tf.stack(bs) as tf.Tensor4D;
+    tf.dispose([...as, ...bs]);
+    const swap = c.train.model === 'pix2pix' && c.data.direction === 'BtoA';
+    return swap ? { a: b, b: a } : { a, b };
+  }
+
+  /** Runs until paused (or for `steps` steps). */
+  private run(steps: number) {
+    this.stepsLeft = steps;
+    this.setState('running');
+    void this.loop(++this.generation);
+  }
+
+  private async loop(generation: number) {
+    const t = this.trainer!;
+    const names = t.lossNames;
+    let pending: tf.Tensor1D[] = [];
+    let pendingFirst = t.step + 1;
+    let lastReport = performance.now();
+    let stepsSinceReport = 0;
+    const total = this.stepsPerEpoch * totalEpochs(t.config);
+    try {
+      while (this.generation === generation && this.stepsLeft > 0 && t.step < total) {
+        const { a, b } = this.nextBatch();
+        const losses = t.trainStep(a, b);
+        pending.push(tf.stack(names.map((n) => losses[n])) as tf.Tensor1D);
+        tf.dispose([a, b, ...Object.values(losses)]);
+        this.stepsLeft--;
+        stepsSinceReport++;
+        if (++this.epochStep >= this.stepsPerEpoch) {
+          this.epochStep = 0;
+          t.setEpoch(t.epoch + 1);
+          this.shuffle();
+        }
+        const now = performance.now();
+        const due = now - lastReport >= REPORT_MS || this.stepsLeft === 0 || t.step >= total;
+        if (due) {
+          // One read for all steps since the last report; it also keeps the GPU queue short.
+          const packed = tf.stack(pending);
+          const values = await packed.data();
+          tf.dispose([packed, ...pending]);
+          const chunk: LossChunk = { firstStep: pendingFirst, values: Object.fromEntries(names.map((n) => [n, [] as number[]])) };
+          for (let s = 0; s < pending.length; s++) names.forEach((n, j) => chunk.values[n].push(values[s * names.length + j]));
+          pending = [];
+          pendingFirst = t.step + 1;
+          for (const n of names) this.history.values[n].push(...chunk.values[n]);
+          const elapsed = (performance.now() - lastReport) / 1000;
+          this.post({
+            type: 'progress', step: t.step, epoch: t.epoch, epochs: totalEpochs(t.config), lr: t.lr,
+            stepsPerSecond: stepsSinceReport / elapsed, losses: chunk,
+          });
+          lastReport = performance.now();
+          stepsSinceReport = 0;
+          const bad = names.find((n) => chunk.values[n].some((v) => !Number.isFinite(v)));
+          if (bad) {
+            this.generation++;
+            this.setState('paused', `the loss ${bad} became ${chunk.values[bad].find((v) => !Number.isFinite(v))} at step ${t.step}: training diverged. Go back to the last checkpoint and lower --lr`);
+            return;
+          }
+          if (this.generation !== generation) return;
+        }
+        if (t.step % this.config!.preview_every === 0) await this.preview();
+        if (performance.now() - this.lastCheckpointAt > this.config!.checkpoint_every_s * 1000) await this.checkpoint();
+      }
+      tf.dispose(pending);
+      if (this.generation === generation) {
+        if (t.step >= total) {
+          await this.checkpoint();
+          this.setState('done');
+        } else {
+          await this.checkpoint();
+          this.setState('paused');
+        }
+      }
+    } catch (e) {
+      tf.dispose(pending);
+      this.generation++;
+      this.setState('paused', e instanceof Error ? e.message : String(e));
+      this.post({ type: 'error', message: `training stopped: ${e instanceof Error ? e.message : String(e)}`, recoverable: true });
+    }
+  }
+
+  async pause(): Promise<void> {
+    if (this.state !== 'running') return;
+    // the loop sees the new generation at its next await and exits; checkpoint once it has
+    this.generation++;
+    await new Promise((r) => setTimeout(r, 0));
+    await this.checkpoint();
+    this.setState('paused');
+  }
+
+  resume(steps = Infinity): void {
+    if (!this.trainer) throw new Error('nothing to resume: start a run first');
+    if (this.state === 'running') return;
+    this.run(steps);
+  }
+
+  stop(): void {
+    this.generation++;
+    this.setState('stopped');
+  }
+
+  private stopLoop() {
+    this.generation++;
+  }
+
+  /** The fixed preview images, translated. */
+  async preview(): Promise<void> {
+    const t = this.trainer;
+    const d = this.dataset;
+    if (!t || !d || !this.config) return;
+    const crop = this.config.data.preprocess.includes('crop') ? this.config.data.crop_size : null;
+    const rows: PreviewRow[] = [];
+    const cut = (store: ImageStore, i: number, part: Part) => {
+      const { width, height } = store.partSize(i, part);
+      return tf.expandDims(store.cut(i, part, centredPlan(width, height, crop))) as tf.Tensor4D;
+    };
+    const previewA = new ImageStore(d.previewA);
+    const previewB = d.previewB.length ? new ImageStore(d.previewB) : null;
+    try {
+      for (let i = 0; i < previewA.length; i++) {
+        if (t.config.model === 'pix2pix') {
+          const swap = this.config.data.direction === 'BtoA';
+          const left = d.aligned ? cut(previewA, i, 'left') : cut(previewA, i, 'whole');
+          const right = d.aligned ? cut(previewA, i, 'right') : previewB ? cut(previewB, i % previewB.length, 'whole') : left.clone();
+          const [input, target] = swap ? [right, left] : [left, right];
+          const output = t.translate(input, 'AtoB');
+          rows.push({ direction: 'AtoB', labels: ['input', 'output', 'target'], pictures: await pictures([input, output, target]) });
+          tf.dispose([left, right, output]);
+        } else {
+          const realA = cut(previewA, i, 'whole');
+          const fakeB = t.translate(realA, 'AtoB', { eval: true });
+          const recA = t.translate(fakeB, 'BtoA', { eval: true });
+          rows.push({ direction: 'AtoB', labels: ['real_A', 'fake_B', 'rec_A'], pictures: await pictures([realA, fakeB, recA]) });
+          tf.dispose([realA, fakeB, recA]);
+        }
+      }
+      if (previewB && t.config.model === 'cycle_gan') {
+        for (let i = 0; i < previewB.length; i++) {
+          const realB = cut(previewB, i, 'whole');
+          const fakeA = t.translate(realB, 'BtoA', { eval: true });
+          const recB = t.translate(fakeA, 'AtoB', { eval: true });
+          rows.push({ direction: 'BtoA', labels: ['real_B', 'fake_A', 'rec_B'], pictures: await pictures([realB, fakeA, recB]) });
+          tf.dispose([realB, fakeA, recB]);
+        }
+      }
+    } finally {
+      previewA.dispose();
+      previewB?.dispose();
+    }
+    this.post({ type: 'preview', step: t.step, rows }, rows.flatMap((r) => r.pictures.map((p) => p.data.buffer)));
+  }
+
+  /** Saves everything needed to continue exactly. */
+  async checkpoint(): Promise<void> {
+    const t = this.trainer;
+    if (!t || !this.runId || !this.config) return;
+    const c: Checkpoint = {
+      runId: this.runId,
+      config: this.config,
+      datasetName: this.dataset?.summary.name ?? 'dataset',
+      step: t.step,
+      epoch: t.epoch,
+      epochStep: this.epochStep,
+      savedAt: Date.now(),
+      weights: await saveWeights(t),
+      optimizers: await saveOptimizers(t),
+      pools: await savePools(t),
+      history: this.history,
+    };
+    await saveCheckpoint(c);
+    this.lastCheckpointAt = performance.now();
+    this.post({ type: 'checkpoint', runId: c.runId, step: c.step, savedAt: c.savedAt });
+    await this.listRuns();
+  }
+
+  /** Loads a saved run (its dataset too) and leaves it paused where it was. */
+  async resumeRun(runId: string): Promise<void> {
+    const c = await loadCheckpoint(runId);
+    const source = await loadDatasetOf(runId);
+    if (!c || !source) throw new Error(`run ${runId} is not saved in this browser`);
+    await this.load(source, c.config.data);
+    this.disposeTrainer();
+    this.config = c.config;
+    this.runId = c.runId;
+    this.trainer = createTrainer(c.config.train);
+    restoreWeights(this.trainer, c.weights);
+    await restoreOptimizers(this.trainer, c.optimizers);
+    restorePools(this.trainer, c.pools);
+    this.trainer.step = c.step;
+    this.trainer.setEpoch(c.epoch);
+    this.epochStep = c.epochStep;
+    this.history = c.history;
+    this.makeStores();
+    this.shuffle();
+    this.post({ type: 'checkpoint', runId: c.runId, step: c.step, savedAt: c.savedAt, history: c.history });
+    this.post({
+      type: 'progress', step: c.step, epoch: c.epoch, epochs: totalEpochs(c.config.train), lr: this.trainer.lr,
+      stepsPerSecond: 0, losses: { firstStep: c.step + 1, values: Object.fromEntries(this.trainer.lossNames.map((n) => [n, []])) },
+    });
+    this.setState('paused');
+    await this.preview();
+  }
+
+  /** Back to the current run's last checkpoint (after a NaN, for instance). */
+  async revert(): Promise<void> {
+    if (!this.runId) throw new Error('no run to go back to');
+    await this.resumeRun(this.runId);
+  }
+
+  async listRuns(): Promise<void> {
+    this.post({ type: 'runs', runs: await listRuns() });
+  }
+
+  async deleteRun(runId: string): Promise<void> {
+    if (runId === this.runId) {
+      this.stop();
+      this.disposeTrainer();
+      this.runId = null;
+    }
+    await deleteRun(runId);
+    await this.listRuns();
+  }
+
+  /** The generators as TF.js Layers models: model.json and weights per generator. */
+  async exportWeights(): Promise<{ name: string; data: ArrayBuffer }[]> {
+    const t = this.trainer;
+    if (!t) throw new Error('nothing to export: start or resume a run first');
+    const files: { name: string; data: ArrayBuffer }[] = [];
+    for (const [name, model] of Object.entries(t.models)) {
+      if (!name.startsWith('netG')) continue;
+      await model.save(
+        tf.io.withSaveHandler(async (artifacts) => {
+          const { weightData, ...rest } = artifacts;
+          const json = { ...rest, weightsManifest: [{ paths: [`${name}.weights.bin`], weights: artifacts.weightSpecs }] };
+          delete (json as { weightSpecs?: unknown }).weightSpecs;
+          files.push({ name: `${name}.json`, data: new TextEncoder().encode(JSON.stringify(json)).buffer as ArrayBuffer });
+          const buffers = Array.isArray(weightData) ? weightData : [weightData!];
+          const total = buffers.reduce((n, b) => n + b.byteLength, 0);
+          const joined = new Uint8Array(total);
+          let at = 0;
+          for (const b of buffers) {
+            joined.set(new Uint8Array(b), at);
+            at += b.byteLength;
+          }
+          files.push({ name: `${name}.weights.bin`, data: joined.buffer });
+          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+        }),
+      );
+    }
+    return files;
+  }
+
+  /** Translates one picture of any size. */
+  async translate(image: Picture, direction: 'AtoB' | 'BtoA'): Promise<Picture> {
+    const t = this.trainer;
+    if (!t) throw new Error('no model yet: start or resume a run first');
+    const x = tf.tidy(() => {
+      const rgba = tf.tensor3d(new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength), [image.height, image.width, 4], 'int32');
+      const rgb = tf.slice(rgba, [0, 0, 0], [-1, -1, 3]);
+      return tf.expandDims(tf.sub(tf.div(tf.cast(rgb, 'float32'), 127.5), 1)) as tf.Tensor4D;
+    });
+    const y = t.translate(x, direction, { eval: t.config.model === 'cycle_gan' });
+    const [p] = await pictures([y]);
+    tf.dispose([x, y]);
+    return p;
+  }
+
+  private disposeTrainer() {
+    this.generation++;
+    this.trainer?.dispose();
+    this.trainer = null;
+  }
+
+  private disposeData() {
+    this.storeA?.dispose();
+    this.storeB?.dispose();
+    this.storeA = this.storeB = null;
+  }
+
+  dispose(): void {
+    this.disposeTrainer();
+    this.disposeData();
+  }
+}
+
+/** NHWC [1, H, W, 3] tensors in [-1, 1] to RGBA pictures. */
+async function pictures(list: tf.Tensor4D[]): Promise<Picture[]> {
+  return Promise.all(
+    list.map(async (t) => {
+      const [, height, width] = t.shape;
+      const rgba = tf.tidy(() => {
+        const rgb = tf.cast(tf.clipByValue(tf.round(tf.mul(tf.add(tf.squeeze(t, [0]), 1), 127.5)), 0, 255), 'int32');
+        return tf.concat([rgb, tf.fill([height, width, 1], 255, 'int32')], 2);
+      });
+      const data = new Uint8ClampedArray(await rgba.data());
+      rgba.dispose();
+      return { width, height, data };
+    }),
+  );
+}

@@ -1,0 +1,76 @@
+/// <reference lib="webworker" />
+/** The training worker: owns TF.js and the backend, and runs the session the page commands. */
+import '@tensorflow/tfjs-backend-webgpu';
+import * as tf from '@tensorflow/tfjs';
+import { DATA_DEFAULTS } from '../data/preprocess';
+import { pickBackend, TRAINING_BACKENDS } from './backend';
+import type { Command, WorkerEvent } from './protocol';
+import { unreachable } from './protocol';
+import { Session } from './session';
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+const post = (event: WorkerEvent, transfer: Transferable[] = []) => scope.postMessage(event, transfer);
+const session = new Session(post);
+
+async function init(backend?: (typeof TRAINING_BACKENDS)[number]) {
+  const order = backend ? [backend, ...TRAINING_BACKENDS.filter((b) => b !== backend)] : TRAINING_BACKENDS;
+  const report = await pickBackend(order);
+  if (report.backend === 'webgpu') {
+    // A lost device (driver reset, GPU removed) ends this backend; the last checkpoint survives it.
+    const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+    void device?.lost.then((info) => {
+      session.stop();
+      post({ type: 'error', message: `the GPU device was lost (${info.message || info.reason}). Reload the page and resume the run from its last checkpoint.`, recoverable: false });
+    });
+  }
+  post({ type: 'ready', report });
+}
+
+async function handle(cmd: Command): Promise<void> {
+  switch (cmd.type) {
+    case 'init':
+      return init(cmd.backend);
+    case 'load':
+      return session.load(cmd.source, cmd.data ?? DATA_DEFAULTS);
+    case 'start':
+      return session.start(cmd.config, cmd.runId);
+    case 'pause':
+      return session.pause();
+    case 'resume':
+      return session.resume();
+    case 'step':
+      return session.resume(cmd.count);
+    case 'stop':
+      return session.stop();
+    case 'preview':
+      return session.preview();
+    case 'listRuns':
+      return session.listRuns();
+    case 'resumeRun':
+      return session.resumeRun(cmd.runId);
+    case 'deleteRun':
+      return session.deleteRun(cmd.runId);
+    case 'revert':
+      return session.revert();
+    case 'exportWeights': {
+      const files = await session.exportWeights();
+      return post({ type: 'weights', files }, files.map((f) => f.data));
+    }
+    case 'translate': {
+      const image = await session.translate(cmd.image, cmd.direction);
+      return post({ type: 'translated', requestId: cmd.requestId, image }, [image.data.buffer]);
+    }
+    case 'dispose':
+      return session.dispose();
+    default:
+      return unreachable(cmd);
+  }
+}
+
+// Commands run one after another, so a pause never races the start it follows.
+let queue: Promise<void> = Promise.resolve();
+scope.onmessage = (ev: MessageEvent<Command>) => {
+  queue = queue.then(() =>
+    handle(ev.data).catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e), recoverable: true })),
+  );
+};
