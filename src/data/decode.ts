@@ -12,14 +12,15 @@ export const MAX_DECODE_SIDE = 2048;
 export async function decodeImage(blob: Blob, target: ((w: number, h: number) => { width: number; height: number }) | null): Promise<RgbImage> {
   const header = readImageSize(new Uint8Array(await blob.slice(0, 256 * 1024).arrayBuffer()));
   const options: ImageBitmapOptions = { premultiplyAlpha: 'none', colorSpaceConversion: 'none', imageOrientation: 'from-image' };
+  if (header) {
+    // may throw the caller's own reason (too small, odd width) before any decoding
+    const size = cap(target ? target(header.width, header.height) : header);
+    if (size.width !== header.width || size.height !== header.height) {
+      Object.assign(options, { resizeWidth: size.width, resizeHeight: size.height, resizeQuality: 'high' });
+    }
+  }
   let bitmap: ImageBitmap;
   try {
-    if (header) {
-      const size = cap(target ? target(header.width, header.height) : header);
-      if (size.width !== header.width || size.height !== header.height) {
-        Object.assign(options, { resizeWidth: size.width, resizeHeight: size.height, resizeQuality: 'high' });
-      }
-    }
     bitmap = await createImageBitmap(blob, options);
   } catch {
     throw new Error(header ? `corrupt ${header.format} image: it could not be decoded` : 'not a readable image (corrupt, or a format the browser cannot decode)');

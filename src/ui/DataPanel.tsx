@@ -72,11 +72,11 @@ export function DataPanel({ client }: { client: TrainingClient }) {
             <strong>{dataset.name}</strong>: {dataset.mode === 'pix2pix' ? 'pix2pix' : 'CycleGAN'} ({dataset.arrangement}),{' '}
             {dataset.arrangement === 'unaligned' ? `${dataset.countA} A and ${dataset.countB} B images` : `${dataset.countA} pairs`}
             {dataset.testCount > 0 && `, ${dataset.testCount} held out`}
-            {dataset.ignored > 0 && `; ${dataset.ignored} hidden files skipped`}
+            {dataset.ignored > 0 && `; ${dataset.ignored} hidden ${dataset.ignored === 1 ? 'file' : 'files'} skipped`}
           </p>
           {dataset.problems.length > 0 && (
             <details open>
-              <summary>{dataset.problems.length} files could not be used</summary>
+              <summary>{dataset.problems.length} {dataset.problems.length === 1 ? 'file' : 'files'} could not be used</summary>
               <ul className="problems" data-testid="problems">
                 {dataset.problems.map((p) => (
                   <li key={p.path}>

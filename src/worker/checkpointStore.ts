@@ -8,6 +8,8 @@ import type { LossChunk, RunConfig, RunInfo, DataSource } from './protocol';
 export interface SavedTensor {
   name: string;
   shape: number[];
+  /** float32 unless said (Adam's iteration count is int32). */
+  dtype?: 'float32' | 'int32';
   data: ArrayBuffer;
 }
 

@@ -5,8 +5,12 @@ import type { SavedTensor } from './checkpointStore';
 
 const bytes = async (t: tf.Tensor): Promise<ArrayBuffer> => {
   const data = await t.data();
-  return (data as Float32Array).slice().buffer as ArrayBuffer;
+  return (data as Float32Array | Int32Array).slice().buffer as ArrayBuffer;
 };
+
+/** A saved tensor back as a tensor of its own dtype. */
+const tensorOf = (s: SavedTensor): tf.Tensor =>
+  s.dtype === 'int32' ? tf.tensor(new Int32Array(s.data), s.shape, 'int32') : tf.tensor(new Float32Array(s.data), s.shape);
 
 /** Weights of every network, in `model.weights` order. */
 export async function saveWeights(trainer: Trainer): Promise<Record<string, SavedTensor[]>> {
@@ -39,7 +43,8 @@ export async function saveOptimizers(trainer: Trainer): Promise<Record<string, S
         const full = rest.length ? name.slice(0, name.lastIndexOf('/')) : name;
         const suffix = rest.length ? name.slice(name.lastIndexOf('/')) : '';
         const i = position.get(full) ?? position.get(variable);
-        return { name: i === undefined ? name : `#${i}${suffix}`, shape: tensor.shape, data: await bytes(tensor) };
+        const dtype = tensor.dtype === 'int32' ? ('int32' as const) : ('float32' as const);
+        return { name: i === undefined ? name : `#${i}${suffix}`, shape: tensor.shape, dtype, data: await bytes(tensor) };
       }),
     );
   }
@@ -52,7 +57,7 @@ export async function restoreOptimizers(trainer: Trainer, saved: Record<string, 
     const list = (saved[key] ?? []).map((s) => {
       const m = /^#(\d+)(\/.*)?$/.exec(s.name);
       const name = m ? `${vars[Number(m[1])].name}${m[2] ?? ''}` : s.name;
-      return { name, tensor: tf.tensor(new Float32Array(s.data), s.shape) };
+      return { name, tensor: tensorOf(s) };
     });
     if (list.length) await trainer.optimizers[key].setWeights(list);
     tf.dispose(list.map((l) => l.tensor));

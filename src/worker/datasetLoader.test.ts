@@ -1,0 +1,45 @@
+import { zipSync } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import { detectLayout } from '../data/layout';
+import { readArchives, resizeRgb, targetSize } from './datasetLoader';
+import { DATA_DEFAULTS } from '../data/preprocess';
+
+const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47]);
+
+describe('zip archives', () => {
+  it('a zip laid out like horse2zebra.zip (one top folder) is read into CycleGAN domains', async () => {
+    const zip = zipSync({ 'horse2zebra/trainA/1.png': png, 'horse2zebra/trainB/2.png': png, 'horse2zebra/testA/3.png': png, '__MACOSX/horse2zebra/._1.png': png });
+    const { files, problems } = await readArchives([{ path: 'horse2zebra.zip', blob: new Blob([zip]) }]);
+    expect(problems).toEqual([]);
+    const layout = detectLayout(files);
+    expect(layout.mode).toBe('cycle_gan');
+    expect(layout.A.map((f) => f.path)).toEqual(['horse2zebra/trainA/1.png']);
+    expect(layout.ignored).toBe(1);
+  });
+  it('a zip laid out like facades (train/ val/ without a top folder) is pix2pix', async () => {
+    const zip = zipSync({ 'train/1.jpg': png, 'train/2.jpg': png, 'val/3.jpg': png });
+    const { files } = await readArchives([{ path: 'facades.zip', blob: new Blob([zip]) }]);
+    expect(detectLayout(files)).toMatchObject({ mode: 'pix2pix', arrangement: 'aligned' });
+  });
+  it('a file named .zip that is not one is listed, not fatal', async () => {
+    const { files, problems } = await readArchives([
+      { path: 'broken.zip', blob: new Blob([new Uint8Array([1, 2, 3])]) },
+      { path: 'x.png', blob: new Blob([png]) },
+    ]);
+    expect(files.map((f) => f.path)).toEqual(['x.png']);
+    expect(problems[0].path).toBe('broken.zip');
+    expect(problems[0].reason).toMatch(/not a readable zip/);
+  });
+});
+
+describe('decode sizes', () => {
+  it('images are decoded at the resized size; A|B images per half', () => {
+    expect(targetSize(600, 400, DATA_DEFAULTS, false)).toEqual({ width: 286, height: 286 });
+    expect(targetSize(512, 256, DATA_DEFAULTS, true)).toEqual({ width: 572, height: 286 });
+    expect(targetSize(20000, 15000, { ...DATA_DEFAULTS, preprocess: 'scale_width' }, false)).toEqual({ width: 286, height: 256 });
+  });
+  it('nearest-neighbour resize keeps colours', () => {
+    const im = { width: 2, height: 1, data: new Uint8Array([255, 0, 0, 0, 0, 255]) };
+    expect(Array.from(resizeRgb(im, { width: 4, height: 1 }).data)).toEqual([255, 0, 0, 255, 0, 0, 0, 0, 255, 0, 0, 255]);
+  });
+});
