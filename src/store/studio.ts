@@ -6,6 +6,7 @@ import { create } from 'zustand';
 import type { DatasetSummary } from '../data/dataset';
 import type { BackendReport } from '../worker/backend';
 import type { LossChunk, PreviewRow, RunInfo, RunState, WorkerEvent } from '../worker/protocol';
+import type { PresetName } from '../ui/presets';
 
 export interface Progress {
   step: number;
@@ -16,6 +17,9 @@ export interface Progress {
 }
 
 export interface StudioState {
+  /** The chosen preset (data are decoded at its sizes). */
+  preset: PresetName;
+  setPreset(preset: PresetName): void;
   backend: BackendReport | null;
   dataset: DatasetSummary | null;
   loading: { done: number; total: number } | null;
@@ -40,7 +44,14 @@ const append = (history: LossChunk | null, chunk: LossChunk): LossChunk => {
   return { ...history };
 };
 
+const initialPreset = (): PresetName => {
+  const p = typeof location === 'undefined' ? null : new URLSearchParams(location.search).get('preset');
+  return p === 'tiny' || p === 'quick' || p === 'paper' ? p : 'quick';
+};
+
 export const useStudio = create<StudioState>((set, get) => ({
+  preset: initialPreset(),
+  setPreset: (preset) => set({ preset }),
   backend: null,
   dataset: null,
   loading: null,

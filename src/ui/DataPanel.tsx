@@ -6,14 +6,21 @@ import { DEMOS } from '../data/dataset';
 import type { DemoName, SourceFile } from '../data/dataset';
 import { useStudio } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
+import { presetConfig } from './presets';
 
 export function DataPanel({ client }: { client: TrainingClient }) {
   const dataset = useStudio((s) => s.dataset);
   const loading = useStudio((s) => s.loading);
   const [pending, setPending] = useState<{ A: SourceFile[]; B: SourceFile[] }>({ A: [], B: [] });
   const [over, setOver] = useState(false);
+  const [lastFiles, setLastFiles] = useState<SourceFile[] | null>(null);
 
-  const load = (files: SourceFile[]) => client.send({ type: 'load', source: { kind: 'files', files } });
+  // decode at the sizes the chosen preset trains at, so Start needs no second pass
+  const data = () => presetConfig(useStudio.getState().preset, 'cycle_gan').data;
+  const load = (files: SourceFile[], mode?: 'pix2pix' | 'cycle_gan') => {
+    setLastFiles(files);
+    client.send({ type: 'load', source: { kind: 'files', files, mode }, data: data() });
+  };
   const setDomain = (role: 'A' | 'B', files: SourceFile[]) => {
     const next = { ...pending, [role]: files };
     setPending(next);
@@ -30,7 +37,7 @@ export function DataPanel({ client }: { client: TrainingClient }) {
       <h2 id="data-title">Data</h2>
       <div className="demos">
         {(Object.keys(DEMOS) as DemoName[]).map((name) => (
-          <button key={name} onClick={() => client.send({ type: 'load', source: { kind: 'demo', name } })}>
+          <button key={name} onClick={() => client.send({ type: 'load', source: { kind: 'demo', name }, data: data() })}>
             Try demo: {DEMOS[name].title}
           </button>
         ))}
@@ -74,6 +81,15 @@ export function DataPanel({ client }: { client: TrainingClient }) {
             {dataset.testCount > 0 && `, ${dataset.testCount} held out`}
             {dataset.ignored > 0 && `; ${dataset.ignored} hidden ${dataset.ignored === 1 ? 'file' : 'files'} skipped`}
           </p>
+          {lastFiles && (
+            <label>
+              Train as{' '}
+              <select aria-label="Train as" value={dataset.mode} onChange={(e) => load(lastFiles, e.target.value as 'pix2pix' | 'cycle_gan')}>
+                <option value="pix2pix">pix2pix (paired)</option>
+                <option value="cycle_gan">CycleGAN (unpaired)</option>
+              </select>
+            </label>
+          )}
           {dataset.problems.length > 0 && (
             <details open>
               <summary>{dataset.problems.length} {dataset.problems.length === 1 ? 'file' : 'files'} could not be used</summary>

@@ -1,5 +1,5 @@
 /** Run controls and live numbers: step, epoch, learning rate, speed, the latest losses. */
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { useStudio } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
 import { PRESETS, presetConfig } from './presets';
@@ -12,7 +12,8 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
   const progress = useStudio((s) => s.progress);
   const history = useStudio((s) => s.history);
   const lastCheckpoint = useStudio((s) => s.lastCheckpoint);
-  const [preset, setPreset] = useState<PresetName>(() => (new URLSearchParams(location.search).get('preset') as PresetName) || 'quick');
+  const preset = useStudio((s) => s.preset);
+  const setPreset = useStudio((s) => s.setPreset);
   const running = runState === 'running';
   const canStart = !!dataset && dataset.countA > 0 && runState !== 'loading' && !running;
   const hasRun = runState === 'paused' || running;

@@ -49,6 +49,7 @@ export type Command =
   | { type: 'step'; count: number }
   | { type: 'stop' }
   | { type: 'preview' }
+  | { type: 'setPreviewEvery'; every: number }
   | { type: 'listRuns' }
   | { type: 'resumeRun'; runId: string }
   | { type: 'deleteRun'; runId: string }

@@ -253,6 +253,12 @@ export class Session {
     this.generation++;
   }
 
+  /** Changes how often previews are made, for the running run too. */
+  setPreviewEvery(every: number): void {
+    if (!Number.isInteger(every) || every < 1) throw new Error(`preview every ${every} steps: needs a whole number ≥ 1`);
+    if (this.config) this.config = { ...this.config, preview_every: every };
+  }
+
   /** The fixed preview images, translated. */
   async preview(): Promise<void> {
     const t = this.trainer;

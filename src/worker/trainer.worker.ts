@@ -44,6 +44,8 @@ async function handle(cmd: Command): Promise<void> {
       return session.stop();
     case 'preview':
       return session.preview();
+    case 'setPreviewEvery':
+      return session.setPreviewEvery(cmd.every);
     case 'listRuns':
       return session.listRuns();
     case 'resumeRun':
