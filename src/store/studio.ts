@@ -7,6 +7,9 @@ import type { DatasetSummary } from '../data/dataset';
 import type { BackendReport } from '../worker/backend';
 import type { LossChunk, PreviewRow, RunInfo, RunState, WorkerEvent } from '../worker/protocol';
 import type { PresetName } from '../ui/presets';
+import { presetConfig } from '../ui/presets';
+import type { RunConfig } from '../worker/protocol';
+import { fromQuery, getOption, setOption } from './runConfig';
 
 export interface Progress {
   step: number;
@@ -20,6 +23,11 @@ export interface StudioState {
   /** The chosen preset (data are decoded at its sizes). */
   preset: PresetName;
   setPreset(preset: PresetName): void;
+  /** Every option of the next run, by the reference's names; mirrored in the URL. */
+  config: RunConfig;
+  /** Problems with the URL's options, shown once. */
+  configErrors: string[];
+  setConfig(config: RunConfig): void;
   backend: BackendReport | null;
   dataset: DatasetSummary | null;
   loading: { done: number; total: number } | null;
@@ -27,6 +35,8 @@ export interface StudioState {
   runId: string | null;
   reason: string | null;
   progress: Progress | null;
+  /** The model of the run the history belongs to. */
+  runModel: 'pix2pix' | 'cycle_gan' | null;
   /** Every step's losses since the run began (restored on resume). */
   history: LossChunk | null;
   previews: { step: number; rows: PreviewRow[] } | null;
@@ -49,9 +59,31 @@ const initialPreset = (): PresetName => {
   return p === 'tiny' || p === 'quick' || p === 'paper' ? p : 'quick';
 };
 
+/** The config a page opens with: the URL's preset, then the URL's options on top. */
+function initialConfig(): { config: RunConfig; errors: string[] } {
+  const query = typeof location === 'undefined' ? '' : location.search;
+  const { config: fromUrl, errors } = fromQuery(query);
+  const base = presetConfig(initialPreset(), fromUrl.train.model);
+  const params = new URLSearchParams(query);
+  // options the URL names win over the preset
+  let config = base;
+  for (const [k] of params) {
+    try {
+      config = setOption(config, k, getOption(fromUrl, k));
+    } catch {
+      // not an option (test, backend, preset)
+    }
+  }
+  return { config, errors };
+}
+const first = initialConfig();
+
 export const useStudio = create<StudioState>((set, get) => ({
   preset: initialPreset(),
-  setPreset: (preset) => set({ preset }),
+  setPreset: (preset) => set({ preset, config: { ...presetConfig(preset, get().config.train.model) } }),
+  config: first.config,
+  configErrors: first.errors,
+  setConfig: (config) => set({ config }),
   backend: null,
   dataset: null,
   loading: null,
@@ -59,6 +91,7 @@ export const useStudio = create<StudioState>((set, get) => ({
   runId: null,
   reason: null,
   progress: null,
+  runModel: null,
   history: null,
   previews: null,
   lastCheckpoint: null,
@@ -69,8 +102,11 @@ export const useStudio = create<StudioState>((set, get) => ({
     switch (event.type) {
       case 'ready':
         return set({ backend: event.report });
-      case 'dataset':
-        return set({ dataset: event.summary, loading: null });
+      case 'dataset': {
+        // the layout decides the mode
+        const config = event.summary.countA > 0 && event.summary.mode !== get().config.train.model ? setOption(get().config, 'model', event.summary.mode) : get().config;
+        return set({ dataset: event.summary, loading: null, config });
+      }
       case 'loadProgress':
         return set({ loading: { done: event.done, total: event.total } });
       case 'state': {
@@ -85,8 +121,10 @@ export const useStudio = create<StudioState>((set, get) => ({
       }
       case 'progress': {
         const { losses, type: _type, ...progress } = event;
+        const names = Object.keys(losses.values);
+        const runModel = names.includes('G_L1') ? 'pix2pix' : names.includes('cycle_A') ? 'cycle_gan' : get().runModel;
         const history = losses.values && Object.values(losses.values).some((v) => v.length) ? append(get().history, losses) : get().history;
-        return set({ progress, history });
+        return set({ progress, history, runModel });
       }
       case 'preview':
         return set({ previews: { step: event.step, rows: event.rows } });

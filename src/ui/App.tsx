@@ -3,6 +3,9 @@ import { useEffect, useMemo, useState } from 'react';
 import { useStudio } from '../store/studio';
 import { TrainingClient } from '../worker/client';
 import { DataPanel } from './DataPanel';
+import { LossCharts } from './LossCharts';
+import { OptionsPanel } from './OptionsPanel';
+import { toQuery } from '../store/runConfig';
 import { PreviewGrid } from './PreviewGrid';
 import { RunsPanel } from './RunsPanel';
 import { TrainPanel } from './TrainPanel';
@@ -25,8 +28,17 @@ export function App() {
     client.send({ type: 'init', backend: (forced as 'webgpu' | 'webgl' | 'cpu' | null) ?? undefined });
     client.send({ type: 'listRuns' });
     if (new URLSearchParams(location.search).has('test')) window.__studio = { store: useStudio, client };
+    // the options live in the URL, so a setup can be shared as a link
+    const offUrl = useStudio.subscribe((s, prev) => {
+      if (s.config === prev.config) return;
+      const keep = new URLSearchParams(location.search);
+      const next = new URLSearchParams(toQuery(s.config));
+      for (const k of ['test', 'backend', 'preset']) if (keep.has(k)) next.set(k, keep.get(k)!);
+      history.replaceState(null, '', `${location.pathname}?${next}`);
+    });
     return () => {
       off();
+      offUrl();
     };
   }, [client, forced]);
 
@@ -65,9 +77,11 @@ export function App() {
       )}
       <div className="grid">
         <DataPanel client={client} />
+        <OptionsPanel />
         <TrainPanel client={client} />
         <RunsPanel client={client} />
       </div>
+      <LossCharts />
       <PreviewGrid />
     </main>
   );

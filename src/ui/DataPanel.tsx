@@ -6,7 +6,6 @@ import { DEMOS } from '../data/dataset';
 import type { DemoName, SourceFile } from '../data/dataset';
 import { useStudio } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
-import { presetConfig } from './presets';
 
 export function DataPanel({ client }: { client: TrainingClient }) {
   const dataset = useStudio((s) => s.dataset);
@@ -16,7 +15,7 @@ export function DataPanel({ client }: { client: TrainingClient }) {
   const [lastFiles, setLastFiles] = useState<SourceFile[] | null>(null);
 
   // decode at the sizes the chosen preset trains at, so Start needs no second pass
-  const data = () => presetConfig(useStudio.getState().preset, 'cycle_gan').data;
+  const data = () => useStudio.getState().config.data;
   const load = (files: SourceFile[], mode?: 'pix2pix' | 'cycle_gan') => {
     setLastFiles(files);
     client.send({ type: 'load', source: { kind: 'files', files, mode }, data: data() });

@@ -2,8 +2,7 @@
 import { useEffect } from 'react';
 import { useStudio } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
-import { PRESETS, presetConfig } from './presets';
-import type { PresetName } from './presets';
+import { validateRunConfig } from '../store/runConfig';
 
 export function TrainPanel({ client }: { client: TrainingClient }) {
   const dataset = useStudio((s) => s.dataset);
@@ -12,10 +11,10 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
   const progress = useStudio((s) => s.progress);
   const history = useStudio((s) => s.history);
   const lastCheckpoint = useStudio((s) => s.lastCheckpoint);
-  const preset = useStudio((s) => s.preset);
-  const setPreset = useStudio((s) => s.setPreset);
+  const config = useStudio((s) => s.config);
+  const problems = validateRunConfig(config);
   const running = runState === 'running';
-  const canStart = !!dataset && dataset.countA > 0 && runState !== 'loading' && !running;
+  const canStart = !!dataset && dataset.countA > 0 && runState !== 'loading' && !running && problems.length === 0;
   const hasRun = runState === 'paused' || running;
 
   const toggle = () => client.send({ type: running ? 'pause' : 'resume' });
@@ -34,18 +33,8 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
   return (
     <section className="card" aria-labelledby="train-title">
       <h2 id="train-title">Training</h2>
-      <label>
-        Preset{' '}
-        <select value={preset} onChange={(e) => setPreset(e.target.value as PresetName)} aria-label="Preset">
-          {(Object.keys(PRESETS) as PresetName[]).map((p) => (
-            <option key={p} value={p}>
-              {PRESETS[p]}
-            </option>
-          ))}
-        </select>
-      </label>
       <div className="buttons">
-        <button disabled={!canStart} onClick={() => dataset && client.send({ type: 'start', config: presetConfig(preset, dataset.mode) })}>
+        <button disabled={!canStart} onClick={() => client.send({ type: 'start', config })}>
           Start
         </button>
         <button disabled={!hasRun} onClick={toggle}>
@@ -55,6 +44,8 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
           Stop
         </button>
       </div>
+      {!dataset && <p className="muted small">Load data first: a demo, a folder or a zip.</p>}
+      {problems.length > 0 && <p className="warn small">Fix the options first: {problems[0].message}</p>}
       <p data-testid="run-state">
         {runState}
         {reason && <span className="warn"> — {reason}</span>}

@@ -1,0 +1,109 @@
+/**
+ * GAN Studio's custom Keras layers for TensorFlow.js, in plain JavaScript so that exported models ship this
+ * very file: call `registerGanStudioLayers(tf)` once, then `tf.loadLayersModel(...)` loads our generators.
+ * - ReflectionPadding2D: PyTorch's nn.ReflectionPad2d (H and W, NHWC).
+ * - InstanceNormalization: PyTorch's nn.InstanceNorm2d defaults (no affine, no running statistics, eps 1e-5).
+ * - CropTopLeft: drops leading (and trailing) rows/cols; with a `valid` transposed conv it equals PyTorch's
+ *   ConvTranspose2d(k=3, stride=2, padding=1, output_padding=1).
+ * - StepDropout: dropout active when the model runs with `training: true`, with a seed the trainer sets per step.
+ */
+
+const one = (inputs) => (Array.isArray(inputs) ? inputs[0] : inputs);
+const oneShape = (s) => (Array.isArray(s[0]) ? s[0] : s);
+const grow = (n, by) => (n === null || n === undefined || n < 0 ? null : n + by);
+
+const defined = new WeakMap();
+
+/** Defines and registers the layers on this `tf`; returns the classes. Safe to call more than once. */
+export function registerGanStudioLayers(tf) {
+  // keyed by tf.layers: a module namespace object cannot carry our own properties
+  if (defined.has(tf.layers)) return defined.get(tf.layers);
+
+  class ReflectionPadding2D extends tf.layers.Layer {
+    static className = 'ReflectionPadding2D';
+    constructor(args) {
+      super(args);
+      this.padding = args.padding;
+    }
+    computeOutputShape(inputShape) {
+      const [n, h, w, c] = oneShape(inputShape);
+      return [n, grow(h, 2 * this.padding), grow(w, 2 * this.padding), c];
+    }
+    call(inputs) {
+      const p = this.padding;
+      return tf.mirrorPad(one(inputs), [[0, 0], [p, p], [p, p], [0, 0]], 'reflect');
+    }
+    getConfig() {
+      return { ...super.getConfig(), padding: this.padding };
+    }
+  }
+
+  class InstanceNormalization extends tf.layers.Layer {
+    static className = 'InstanceNormalization';
+    constructor(args = {}) {
+      super(args);
+      this.epsilon = args.epsilon ?? 1e-5;
+    }
+    computeOutputShape(inputShape) {
+      return oneShape(inputShape);
+    }
+    call(inputs) {
+      return tf.tidy(() => {
+        const x = one(inputs);
+        const { mean, variance } = tf.moments(x, [1, 2], true);
+        return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon)));
+      });
+    }
+    getConfig() {
+      return { ...super.getConfig(), epsilon: this.epsilon };
+    }
+  }
+
+  class CropTopLeft extends tf.layers.Layer {
+    static className = 'CropTopLeft';
+    constructor(args) {
+      super(args);
+      this.crop = args.crop;
+      this.keepEnd = args.keepEnd ?? 0;
+    }
+    computeOutputShape(inputShape) {
+      const [n, h, w, c] = oneShape(inputShape);
+      const cut = -(this.crop + this.keepEnd);
+      return [n, grow(h, cut), grow(w, cut), c];
+    }
+    call(inputs) {
+      const x = one(inputs);
+      const [, h, w] = x.shape;
+      const cut = this.crop + this.keepEnd;
+      return tf.slice(x, [0, this.crop, this.crop, 0], [-1, h - cut, w - cut, -1]);
+    }
+    getConfig() {
+      return { ...super.getConfig(), crop: this.crop, keepEnd: this.keepEnd };
+    }
+  }
+
+  class StepDropout extends tf.layers.Layer {
+    static className = 'StepDropout';
+    constructor(args) {
+      super(args);
+      this.rate = args.rate;
+      this.seed = null;
+    }
+    computeOutputShape(inputShape) {
+      return oneShape(inputShape);
+    }
+    call(inputs, kwargs) {
+      const x = one(inputs);
+      if (!kwargs || kwargs.training !== true) return tf.clone(x);
+      return tf.dropout(x, this.rate, undefined, this.seed ?? undefined);
+    }
+    getConfig() {
+      return { ...super.getConfig(), rate: this.rate };
+    }
+  }
+
+  const classes = { ReflectionPadding2D, InstanceNormalization, CropTopLeft, StepDropout };
+  for (const cls of Object.values(classes)) tf.serialization.registerClass(cls);
+  defined.set(tf.layers, classes);
+  return classes;
+}

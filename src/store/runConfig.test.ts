@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { applyCommandLine, defaultRunConfig, fromQuery, setOption, toCommandLine, toQuery, validateRunConfig } from './runConfig';
+
+describe('the config in the URL', () => {
+  it('round-trips every changed option, and only those', () => {
+    let c = defaultRunConfig('cycle_gan');
+    c = setOption(c, 'netG', 'resnet_6blocks');
+    c = setOption(c, 'ngf', 32);
+    c = setOption(c, 'lambda_identity', 0);
+    c = setOption(c, 'no_flip', true);
+    c = setOption(c, 'crop_size', 128);
+    const q = toQuery(c);
+    expect(q).toBe('model=cycle_gan&netG=resnet_6blocks&ngf=32&lambda_identity=0&crop_size=128&no_flip=true');
+    expect(fromQuery(q)).toEqual({ config: c, errors: [] });
+  });
+  it('the defaults of a model make a short link', () => {
+    expect(toQuery(defaultRunConfig('pix2pix'))).toBe('model=pix2pix');
+  });
+  it('bad values in a link are reported by name and the rest still applies', () => {
+    const { config, errors } = fromQuery('?model=pix2pix&ngf=abc&netD=pixel&test=1');
+    expect(errors).toEqual(['--ngf needs a whole number ≥ 1, got "abc"']);
+    expect(config.train.netD).toBe('pixel');
+    expect(config.train.netG).toBe('unet_256');
+  });
+});
+
+describe('the reference command line', () => {
+  it('a pasted train.py line sets the options, ignoring flags we do not use', () => {
+    const r = applyCommandLine(defaultRunConfig('cycle_gan'), 'python train.py --dataroot ./datasets/maps --name maps_cyclegan --model cycle_gan --netG resnet_6blocks --ngf 32 --lambda_identity 0 --no_flip --gpu_ids 0');
+    expect(r.errors).toEqual([]);
+    expect(r.ignored).toEqual(['--dataroot', '--name', '--gpu_ids']);
+    expect(r.config.train).toMatchObject({ netG: 'resnet_6blocks', ngf: 32, lambda_identity: 0 });
+    expect(r.config.data.no_flip).toBe(true);
+  });
+  it('--model pix2pix brings pix2pix defaults before the other flags apply', () => {
+    const r = applyCommandLine(defaultRunConfig('cycle_gan'), '--ngf 16 --model pix2pix --direction BtoA');
+    expect(r.config.train).toMatchObject({ model: 'pix2pix', netG: 'unet_256', norm: 'batch', gan_mode: 'vanilla', ngf: 16 });
+    expect(r.config.data.direction).toBe('BtoA');
+  });
+  it('copying gives a line that pasting reads back to the same options', () => {
+    let c = defaultRunConfig('pix2pix');
+    c = setOption(c, 'netG', 'unet_128');
+    c = setOption(c, 'lambda_L1', 50);
+    c = setOption(c, 'no_flip', true);
+    const line = toCommandLine(c, './datasets/facades');
+    expect(line).toBe('python train.py --dataroot ./datasets/facades --model pix2pix --netG unet_128 --lambda_L1 50 --no_flip');
+    expect(applyCommandLine(defaultRunConfig('cycle_gan'), line).config).toEqual(c);
+  });
+  it('a bad value is reported with its flag', () => {
+    expect(applyCommandLine(defaultRunConfig('cycle_gan'), '--norm group').errors).toEqual(['--norm group is not one of instance, batch, none']);
+  });
+});
+
+describe('invalid combinations are explained at the option to fix', () => {
+  it('unet_256 needs crop_size 256 or more', () => {
+    const c = setOption(setOption(defaultRunConfig('pix2pix'), 'crop_size', 128), 'load_size', 143);
+    const p = validateRunConfig(c);
+    expect(p.map((x) => x.option)).toContain('netG');
+    expect(p.find((x) => x.option === 'netG')!.message).toMatch(/needs crop_size 256 or more/);
+  });
+  it('crop sizes that the generator cannot map size to size', () => {
+    const c = setOption(defaultRunConfig('cycle_gan'), 'crop_size', 250);
+    expect(validateRunConfig(c)).toContainEqual({ option: 'crop_size', message: 'resnet_9blocks needs image sides that are multiples of 4: use crop_size 252' });
+  });
+  it('identity loss needs equal channel counts', () => {
+    const c = setOption(defaultRunConfig('cycle_gan'), 'input_nc', 1);
+    expect(validateRunConfig(c).map((x) => x.option)).toEqual(['lambda_identity']);
+  });
+  it('the defaults are valid', () => {
+    expect(validateRunConfig(defaultRunConfig('cycle_gan'))).toEqual([]);
+    expect(validateRunConfig(defaultRunConfig('pix2pix'))).toEqual([]);
+  });
+});
