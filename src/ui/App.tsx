@@ -3,6 +3,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { useStudio } from '../store/studio';
 import { TrainingClient } from '../worker/client';
 import { DataPanel } from './DataPanel';
+import { ExportPanel } from './ExportPanel';
 import { LossCharts } from './LossCharts';
 import { OptionsPanel } from './OptionsPanel';
 import { toQuery } from '../store/runConfig';
@@ -79,6 +80,7 @@ export function App() {
         <DataPanel client={client} />
         <OptionsPanel />
         <TrainPanel client={client} />
+        <ExportPanel client={client} />
         <RunsPanel client={client} />
       </div>
       <LossCharts />

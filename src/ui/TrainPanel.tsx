@@ -34,8 +34,8 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
     <section className="card" aria-labelledby="train-title">
       <h2 id="train-title">Training</h2>
       <div className="buttons">
-        <button disabled={!canStart} onClick={() => client.send({ type: 'start', config })}>
-          Start
+        <button disabled={!canStart} onClick={() => client.send({ type: 'start', config })} title={hasRun ? 'Start a new run with these options (the current one stays saved)' : undefined}>
+          {hasRun ? 'Start new run' : 'Start'}
         </button>
         <button disabled={!hasRun} onClick={toggle}>
           {running ? 'Pause' : 'Resume'}

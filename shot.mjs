@@ -1,0 +1,14 @@
+import { chromium } from '@playwright/test';
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--enable-unsafe-webgpu','--enable-features=Vulkan','--use-vulkan=swiftshader','--use-webgpu-adapter=swiftshader','--use-angle=swiftshader','--no-sandbox'] });
+const p = await b.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: process.env.SCHEME ?? 'light' });
+p.on('pageerror', (e) => console.log('pageerror:', e.message));
+await p.goto('http://127.0.0.1:4180/' + (process.argv[3] ?? '?test&preset=tiny'));
+await p.waitForTimeout(2500);
+await p.screenshot({ path: '/tmp/empty.png', fullPage: true });
+await p.getByRole('button', { name: /Try demo: Warm/ }).click();
+await p.waitForTimeout(2500);
+await p.getByRole('button', { name: 'Start' }).click();
+await p.waitForTimeout(Number(process.argv[2] ?? 30000));
+console.log(JSON.stringify(await p.evaluate(() => { const s = window.__studio.store.getState(); return { state: s.runState, step: s.progress?.step, error: s.error, url: location.search }; })));
+await p.screenshot({ path: '/tmp/train.png', fullPage: true });
+await b.close();
