@@ -2,7 +2,9 @@
  * As a newcomer: open the page, try the demo, start, see curves and translations, pause, export; the exported
  * model loads in Node with tf.loadLayersModel and gives the page's output; translate an image in the page.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync } from 'fflate';
 import { expect, test } from '@playwright/test';
@@ -84,6 +86,18 @@ test('try the demo, train, pause, export; the exported generator loads in Node a
   await expect(page.getByTestId('translated')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByText('48×48')).toBeVisible();
   await page.screenshot({ path: info.outputPath('exported.png'), fullPage: true });
+
+  // a fresh page, no run: import the exported generator and translate with it
+  const dir = mkdtempSync(join(tmpdir(), 'export-'));
+  writeFileSync(join(dir, 'netG_A.json'), zip['netG_A/netG_A.json']);
+  writeFileSync(join(dir, 'netG_A.weights.bin'), zip['netG_A/netG_A.weights.bin']);
+  await page.goto('/?test&preset=tiny');
+  await expect(page.getByTestId('backend')).toHaveText('webgpu');
+  await page.getByLabel('Import a model').setInputFiles([join(dir, 'netG_A.json'), join(dir, 'netG_A.weights.bin')]);
+  await expect(page.getByTestId('imported')).toContainText('netG_A');
+  await page.getByLabel('Translate an image').setInputFiles({ name: 'photo.bmp', mimeType: 'image/bmp', buffer: Buffer.from(bmp(drawShapes(1, 60, 4), 0, 60, 36)) });
+  await expect(page.getByTestId('translated')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByText('60×36')).toBeVisible();
 
   // the user's data never left the page's origin
   const origin = new URL(page.url()).origin;

@@ -22,37 +22,23 @@ export interface ConvSpec {
   name?: string;
 }
 
-/** A 2-D convolution, biases initialised to zero. */
-export function conv(x: Sym, s: ConvSpec): Sym {
-  return tf.layers
-    .conv2d({
-      filters: s.filters,
-      kernelSize: s.kernel,
-      strides: s.stride ?? 1,
-      padding: s.padding ?? 'valid',
-      useBias: s.bias,
-      kernelInitializer: weightInit(),
-      biasInitializer: 'zeros',
-      name: s.name,
-    })
-    .apply(x) as Sym;
-}
+/** Keras args of a conv layer from a spec, biases initialised to zero. */
+const convArgs = (s: ConvSpec) => ({
+  filters: s.filters,
+  kernelSize: s.kernel,
+  strides: s.stride ?? 1,
+  padding: s.padding ?? 'valid',
+  useBias: s.bias,
+  kernelInitializer: weightInit(),
+  biasInitializer: 'zeros' as const,
+  name: s.name,
+});
 
-/** A 2-D transposed convolution, biases initialised to zero. */
-export function convTranspose(x: Sym, s: ConvSpec): Sym {
-  return tf.layers
-    .conv2dTranspose({
-      filters: s.filters,
-      kernelSize: s.kernel,
-      strides: s.stride ?? 1,
-      padding: s.padding ?? 'valid',
-      useBias: s.bias,
-      kernelInitializer: weightInit(),
-      biasInitializer: 'zeros',
-      name: s.name,
-    })
-    .apply(x) as Sym;
-}
+/** A 2-D convolution. */
+export const conv = (x: Sym, s: ConvSpec): Sym => tf.layers.conv2d(convArgs(s)).apply(x) as Sym;
+
+/** A 2-D transposed convolution. */
+export const convTranspose = (x: Sym, s: ConvSpec): Sym => tf.layers.conv2dTranspose(convArgs(s)).apply(x) as Sym;
 
 /** Zero padding of H and W by p on each side (PyTorch's conv `padding=p`). */
 export const zeroPad = (x: Sym, p: number): Sym => tf.layers.zeroPadding2d({ padding: p }).apply(x) as Sym;

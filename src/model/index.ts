@@ -11,3 +11,4 @@ export { Pix2PixTrainer, PIX2PIX_LOSSES } from './pix2pixTrainer';
 export { CycleGanTrainer, CYCLE_GAN_LOSSES } from './cycleGanTrainer';
 export type { Fakes, CycleGanExtras } from './cycleGanTrainer';
 export type { Trainer, Losses, TranslateOptions } from './trainerBase';
+export { runAtAnySize, generatorMultiple } from './trainerBase';

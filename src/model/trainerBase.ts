@@ -92,6 +92,12 @@ export function runAtAnySize(
   });
 }
 
+/** The side multiple a saved generator needs: 2 to the number of its stride-2 convolutions. */
+export function generatorMultiple(net: tf.LayersModel): number {
+  const strided = net.layers.filter((l) => l.getClassName() === 'Conv2D' && (l.getConfig().strides as number[])?.[0] === 2).length;
+  return 2 ** strided;
+}
+
 /** Reflect-pads by ph rows and pw columns in total, split evenly, in several passes if the image is small. */
 function padReflect(x: tf.Tensor4D, ph: number, pw: number): tf.Tensor4D {
   let before = [Math.floor(ph / 2), Math.floor(pw / 2)];

@@ -5,19 +5,14 @@
 import { create } from 'zustand';
 import type { DatasetSummary } from '../data/dataset';
 import type { BackendReport } from '../worker/backend';
-import type { LossChunk, PreviewRow, RunInfo, RunState, WorkerEvent } from '../worker/protocol';
+import type { LossChunk, Picture, PreviewRow, RunInfo, RunState, WorkerEvent } from '../worker/protocol';
 import type { PresetName } from '../ui/presets';
 import { presetConfig } from '../ui/presets';
 import type { RunConfig } from '../worker/protocol';
 import { fromQuery, getOption, setOption } from './runConfig';
 
-export interface Progress {
-  step: number;
-  epoch: number;
-  epochs: number;
-  lr: number;
-  stepsPerSecond: number;
-}
+/** The latest progress numbers (the worker's progress event without its losses). */
+export type Progress = Omit<Extract<WorkerEvent, { type: 'progress' }>, 'type' | 'losses'>;
 
 export interface StudioState {
   /** The chosen preset (data are decoded at its sizes). */
@@ -30,6 +25,7 @@ export interface StudioState {
   setConfig(config: RunConfig): void;
   backend: BackendReport | null;
   dataset: DatasetSummary | null;
+  thumbnails: { A: Picture[]; B: Picture[] } | null;
   loading: { done: number; total: number } | null;
   runState: RunState;
   runId: string | null;
@@ -86,6 +82,7 @@ export const useStudio = create<StudioState>((set, get) => ({
   setConfig: (config) => set({ config }),
   backend: null,
   dataset: null,
+  thumbnails: null,
   loading: null,
   runState: 'idle',
   runId: null,
@@ -103,9 +100,13 @@ export const useStudio = create<StudioState>((set, get) => ({
       case 'ready':
         return set({ backend: event.report });
       case 'dataset': {
-        // the layout decides the mode
-        const config = event.summary.countA > 0 && event.summary.mode !== get().config.train.model ? setOption(get().config, 'model', event.summary.mode) : get().config;
-        return set({ dataset: event.summary, loading: null, config });
+        // the layout decides the mode; the chosen preset's networks for that mode, the data options kept
+        const current = get().config;
+        const config =
+          event.summary.countA > 0 && event.summary.mode !== current.train.model
+            ? { ...presetConfig(get().preset, event.summary.mode), data: current.data }
+            : current;
+        return set({ dataset: event.summary, thumbnails: event.thumbnails ?? null, loading: null, config });
       }
       case 'loadProgress':
         return set({ loading: { done: event.done, total: event.total } });
@@ -138,6 +139,9 @@ export const useStudio = create<StudioState>((set, get) => ({
         return set({ runs: event.runs });
       case 'weights':
       case 'translated':
+      case 'checkpointFile':
+      case 'imported':
+      case 'modelImported':
         return; // handled by whoever asked
       case 'error':
         return set({ error: event.message });

@@ -6,10 +6,12 @@ import { DEMOS } from '../data/dataset';
 import type { DemoName, SourceFile } from '../data/dataset';
 import { useStudio } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
+import { PictureCanvas } from './PictureCanvas';
 
 export function DataPanel({ client }: { client: TrainingClient }) {
   const dataset = useStudio((s) => s.dataset);
   const loading = useStudio((s) => s.loading);
+  const thumbnails = useStudio((s) => s.thumbnails);
   const [pending, setPending] = useState<{ A: SourceFile[]; B: SourceFile[] }>({ A: [], B: [] });
   const [over, setOver] = useState(false);
   const [lastFiles, setLastFiles] = useState<SourceFile[] | null>(null);
@@ -80,6 +82,18 @@ export function DataPanel({ client }: { client: TrainingClient }) {
             {dataset.testCount > 0 && `, ${dataset.testCount} held out`}
             {dataset.ignored > 0 && `; ${dataset.ignored} hidden ${dataset.ignored === 1 ? 'file' : 'files'} skipped`}
           </p>
+          {thumbnails &&
+            (['A', 'B'] as const).map(
+              (d) =>
+                thumbnails[d].length > 0 && (
+                  <div className="strip" key={d} aria-label={`Domain ${d} thumbnails`}>
+                    <span className="muted small">{dataset.arrangement === 'unaligned' ? d : 'A|B'}</span>
+                    {thumbnails[d].map((p, i) => (
+                      <PictureCanvas key={i} picture={p} label={`${d} ${i + 1}`} enlarge={false} />
+                    ))}
+                  </div>
+                ),
+            )}
           {lastFiles && (
             <label>
               Train as{' '}

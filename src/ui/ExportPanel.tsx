@@ -15,6 +15,8 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [direction, setDirection] = useState<'AtoB' | 'BtoA'>('AtoB');
   const [result, setResult] = useState<Picture | null>(null);
+  const [imported, setImported] = useState<string | null>(null);
+  const [useImported, setUseImported] = useState(false);
   const canvas = useRef<HTMLCanvasElement>(null);
 
   // one request at a time: the next 'weights' / 'translated' event answers it
@@ -65,7 +67,7 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
       const image: Picture = { width: bitmap.width, height: bitmap.height, data };
       const requestId = Date.now();
       const out = await request<Picture>(
-        () => client.send({ type: 'translate', image, direction, requestId }, [data.buffer]),
+        () => client.send({ type: 'translate', image, direction, requestId, useImported: useImported || !hasModel }, [data.buffer]),
         (e) => (e.type === 'translated' && e.requestId === requestId ? e.image : undefined),
       );
       setResult(out);
@@ -100,6 +102,32 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
       </p>
       <div className="translate">
         <label>
+          Import a model{' '}
+          <input
+            type="file"
+            multiple
+            accept=".json,.bin"
+            aria-label="Import a model"
+            onChange={async (e) => {
+              const files = Array.from(e.target.files ?? []);
+              if (!files.length) return;
+              try {
+                const r = await request<string>(() => client.send({ type: 'importModel', files }), (ev) => (ev.type === 'modelImported' ? ev.name : undefined));
+                setImported(r);
+                setUseImported(true);
+              } catch (err) {
+                useStudio.getState().apply({ type: 'error', message: (err as Error).message, recoverable: true });
+              }
+            }}
+          />
+        </label>
+        {imported && hasModel && (
+          <label>
+            <input type="checkbox" checked={useImported} onChange={(e) => setUseImported(e.target.checked)} /> Translate with the imported {imported}
+          </label>
+        )}
+        {imported && !hasModel && <p className="small" data-testid="imported">Using the imported model {imported}.</p>}
+        <label>
           Direction{' '}
           <select value={direction} onChange={(e) => setDirection(e.target.value as 'AtoB' | 'BtoA')} aria-label="Direction">
             <option value="AtoB">A → B</option>
@@ -108,7 +136,7 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
         </label>
         <label>
           Translate an image{' '}
-          <input type="file" accept="image/*" aria-label="Translate an image" disabled={!hasModel} onChange={(e) => e.target.files?.[0] && translate(e.target.files[0])} />
+          <input type="file" accept="image/*" aria-label="Translate an image" disabled={!hasModel && !imported} onChange={(e) => e.target.files?.[0] && translate(e.target.files[0])} />
         </label>
       </div>
       {busy && <p className="small">{busy}</p>}

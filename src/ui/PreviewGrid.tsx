@@ -1,24 +1,6 @@
 /** The fixed preview images and their current translations, labelled. */
-import { useEffect, useRef } from 'react';
 import { useStudio } from '../store/studio';
-import type { Picture } from '../worker/protocol';
-
-function PictureCanvas({ picture, label }: { picture: Picture; label: string }) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    const c = ref.current;
-    if (!c) return;
-    c.width = picture.width;
-    c.height = picture.height;
-    c.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(picture.data), picture.width, picture.height), 0, 0);
-  }, [picture]);
-  return (
-    <figure>
-      <canvas ref={ref} aria-label={label} />
-      <figcaption>{label}</figcaption>
-    </figure>
-  );
-}
+import { PictureCanvas } from './PictureCanvas';
 
 export function PreviewGrid() {
   const previews = useStudio((s) => s.previews);

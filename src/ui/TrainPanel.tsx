@@ -4,6 +4,17 @@ import { useStudio } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
 import { validateRunConfig } from '../store/runConfig';
 
+/** Time to the end of the schedule, in words. */
+export function eta(stepsLeft: number, stepsPerSecond: number): string {
+  if (stepsLeft <= 0) return 'done';
+  if (!(stepsPerSecond > 0)) return '–';
+  const s = stepsLeft / stepsPerSecond;
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  if (s < 172800) return `${(s / 3600).toFixed(1)} h`;
+  return `${(s / 86400).toFixed(1)} days`;
+}
+
 export function TrainPanel({ client }: { client: TrainingClient }) {
   const dataset = useStudio((s) => s.dataset);
   const runState = useStudio((s) => s.runState);
@@ -62,7 +73,9 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
           <dt>Learning rate</dt>
           <dd>{progress.lr.toExponential(2)}</dd>
           <dt>Speed</dt>
-          <dd>{progress.stepsPerSecond.toFixed(2)} steps/s</dd>
+          <dd>{progress.stepsPerSecond > 0 ? `${progress.stepsPerSecond.toFixed(2)} steps/s` : '–'}</dd>
+          <dt>Time left</dt>
+          <dd data-testid="eta">{eta(progress.totalSteps - progress.step, progress.stepsPerSecond)}</dd>
           {lastCheckpoint && (
             <>
               <dt>Saved</dt>

@@ -55,7 +55,10 @@ export type Command =
   | { type: 'deleteRun'; runId: string }
   | { type: 'revert' }
   | { type: 'exportWeights' }
-  | { type: 'translate'; image: Picture; direction: 'AtoB' | 'BtoA'; requestId: number }
+  | { type: 'exportCheckpoint' }
+  | { type: 'importCheckpoint'; file: Blob }
+  | { type: 'translate'; image: Picture; direction: 'AtoB' | 'BtoA'; requestId: number; useImported?: boolean }
+  | { type: 'importModel'; files: File[] }
   | { type: 'dispose' };
 
 /** A saved run, as the list of runs shows it. */
@@ -80,7 +83,7 @@ export type RunState = 'idle' | 'loading' | 'ready' | 'running' | 'paused' | 'st
 /** Worker → main thread. */
 export type WorkerEvent =
   | { type: 'ready'; report: BackendReport }
-  | { type: 'dataset'; summary: DatasetSummary }
+  | { type: 'dataset'; summary: DatasetSummary; thumbnails?: { A: Picture[]; B: Picture[] } }
   | { type: 'loadProgress'; done: number; total: number }
   | { type: 'state'; state: RunState; runId: string | null; reason?: string }
   | {
@@ -88,6 +91,8 @@ export type WorkerEvent =
       step: number;
       epoch: number;
       epochs: number;
+      /** Steps of the whole schedule (n_epochs + n_epochs_decay epochs). */
+      totalSteps: number;
       lr: number;
       stepsPerSecond: number;
       losses: LossChunk;
@@ -96,6 +101,9 @@ export type WorkerEvent =
   | { type: 'checkpoint'; runId: string; step: number; savedAt: number; history?: LossChunk }
   | { type: 'runs'; runs: RunInfo[] }
   | { type: 'weights'; files: { name: string; data: ArrayBuffer }[] }
+  | { type: 'checkpointFile'; name: string; data: ArrayBuffer }
+  | { type: 'imported'; runId: string }
+  | { type: 'modelImported'; name: string; multiple: number }
   | { type: 'translated'; requestId: number; image: Picture }
   | { type: 'error'; message: string; recoverable: boolean };
 

@@ -3,11 +3,13 @@
  * through `post`; the loop keeps the generation it started with and stops when that is outdated.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createTrainer, totalEpochs } from '../model';
+import { createTrainer, generatorMultiple, runAtAnySize, totalEpochs } from '../model';
 import type { Trainer } from '../model';
 import { deleteRun, listRuns, loadCheckpoint, loadDatasetOf, saveCheckpoint, saveDataset } from './checkpointStore';
 import type { Checkpoint } from './checkpointStore';
-import { loadDataset } from './datasetLoader';
+import { loadDataset, resizeRgb } from './datasetLoader';
+import { packCheckpoint, unpackCheckpoint } from './checkpointFile';
+import type { RgbImage } from '../data/demos';
 import type { LoadedDataset } from './datasetLoader';
 import { centredPlan, ImageStore } from './imageStore';
 import type { Part } from './imageStore';
@@ -36,6 +38,8 @@ export class Session {
   private history: LossChunk = { firstStep: 1, values: {} };
   private stepsLeft = Infinity;
   private lastCheckpointAt = 0;
+  /** A generator loaded from exported files, for translation without training. */
+  private imported: { model: tf.LayersModel; multiple: number; name: string } | null = null;
 
   constructor(private readonly post: Post) {}
 
@@ -54,7 +58,8 @@ export class Session {
       this.source = source;
       this.dataset = dataset;
       this.loadedWith = data;
-      this.post({ type: 'dataset', summary: dataset.summary });
+      const thumbnails = { A: dataset.A.slice(0, 8).map(thumbnail), B: (dataset.aligned ? [] : dataset.B.slice(0, 8)).map(thumbnail) };
+      this.post({ type: 'dataset', summary: dataset.summary, thumbnails }, [...thumbnails.A, ...thumbnails.B].map((p) => p.data.buffer));
       this.setState('ready');
     } catch (e) {
       const problems = (e as { problems?: { path: string; reason: string }[] }).problems;
@@ -195,7 +200,7 @@ export class Session {
           for (const n of names) this.history.values[n].push(...chunk.values[n]);
           const elapsed = (performance.now() - lastReport) / 1000;
           this.post({
-            type: 'progress', step: t.step, epoch: t.epoch, epochs: totalEpochs(t.config), lr: t.lr,
+            type: 'progress', step: t.step, epoch: t.epoch, epochs: totalEpochs(t.config), totalSteps: total, lr: t.lr,
             stepsPerSecond: stepsSinceReport / elapsed, losses: chunk,
           });
           lastReport = performance.now();
@@ -350,11 +355,31 @@ export class Session {
     this.shuffle();
     this.post({ type: 'checkpoint', runId: c.runId, step: c.step, savedAt: c.savedAt, history: c.history });
     this.post({
-      type: 'progress', step: c.step, epoch: c.epoch, epochs: totalEpochs(c.config.train), lr: this.trainer.lr,
+      type: 'progress', step: c.step, epoch: c.epoch, epochs: totalEpochs(c.config.train), totalSteps: this.stepsPerEpoch * totalEpochs(c.config.train), lr: this.trainer.lr,
       stepsPerSecond: 0, losses: { firstStep: c.step + 1, values: Object.fromEntries(this.trainer.lossNames.map((n) => [n, []])) },
     });
     this.setState('paused');
     await this.preview();
+  }
+
+  /** The current run as one file (checkpoint, history and dataset). */
+  async exportCheckpoint(): Promise<{ name: string; data: ArrayBuffer }> {
+    if (!this.runId || !this.trainer) throw new Error('no run to export: start or resume one first');
+    if (this.state !== 'running') await this.checkpoint();
+    const c = await loadCheckpoint(this.runId);
+    const source = await loadDatasetOf(this.runId);
+    if (!c || !source) throw new Error('the run has no saved checkpoint yet');
+    const bytes = await packCheckpoint(c, source);
+    return { name: `${c.datasetName.replace(/[^\w.-]+/g, '_')}-${c.config.train.model}-step${c.step}.ganstudio.zip`, data: bytes.buffer as ArrayBuffer };
+  }
+
+  /** Saves a run from a checkpoint file into this browser; resume it from the list. */
+  async importCheckpoint(file: Blob): Promise<string> {
+    const { checkpoint, source } = unpackCheckpoint(new Uint8Array(await file.arrayBuffer()));
+    await saveDataset(checkpoint.runId, source);
+    await saveCheckpoint(checkpoint);
+    await this.listRuns();
+    return checkpoint.runId;
   }
 
   /** Back to the current run's last checkpoint (after a NaN, for instance). */
@@ -406,16 +431,32 @@ export class Session {
     return files;
   }
 
-  /** Translates one picture of any size. */
-  async translate(image: Picture, direction: 'AtoB' | 'BtoA'): Promise<Picture> {
+  /** Loads an exported generator (model.json + weights files) for translation. */
+  async importModel(files: File[]): Promise<{ name: string; multiple: number }> {
+    const json = files.find((f) => f.name.endsWith('.json'));
+    if (!json) throw new Error('choose the model’s .json file together with its .weights.bin file(s)');
+    let model: tf.LayersModel;
+    try {
+      model = await tf.loadLayersModel(tf.io.browserFiles([json, ...files.filter((f) => f !== json)]));
+    } catch (e) {
+      throw new Error(`could not load ${json.name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    this.imported?.model.dispose();
+    this.imported = { model, multiple: generatorMultiple(model), name: json.name.replace(/\.json$/, '') };
+    return { name: this.imported.name, multiple: this.imported.multiple };
+  }
+
+  /** Translates one picture of any size, with the run's generator or an imported one. */
+  async translate(image: Picture, direction: 'AtoB' | 'BtoA', useImported = false): Promise<Picture> {
     const t = this.trainer;
-    if (!t) throw new Error('no model yet: start or resume a run first');
+    const imported = useImported || !t ? this.imported : null;
+    if (!t && !imported) throw new Error('no model yet: start or resume a run, or import an exported model');
     const x = tf.tidy(() => {
       const rgba = tf.tensor3d(new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength), [image.height, image.width, 4], 'int32');
       const rgb = tf.slice(rgba, [0, 0, 0], [-1, -1, 3]);
       return tf.expandDims(tf.sub(tf.div(tf.cast(rgb, 'float32'), 127.5), 1)) as tf.Tensor4D;
     });
-    const y = t.translate(x, direction, { eval: t.config.model === 'cycle_gan' });
+    const y = imported ? runAtAnySize(imported.model, x, imported.multiple, true) : t!.translate(x, direction, { eval: t!.config.model === 'cycle_gan' });
     const [p] = await pictures([y]);
     tf.dispose([x, y]);
     return p;
@@ -437,6 +478,19 @@ export class Session {
     this.disposeTrainer();
     this.disposeData();
   }
+}
+
+/** A small RGBA copy of an image (48 px high) for the data panel. */
+function thumbnail(im: RgbImage): Picture {
+  const small = resizeRgb(im, { width: Math.max(1, Math.round((im.width * 48) / im.height)), height: 48 });
+  const data = new Uint8ClampedArray(small.width * small.height * 4);
+  for (let i = 0, j = 0; i < small.data.length; i += 3, j += 4) {
+    data[j] = small.data[i];
+    data[j + 1] = small.data[i + 1];
+    data[j + 2] = small.data[i + 2];
+    data[j + 3] = 255;
+  }
+  return { width: small.width, height: small.height, data };
 }
 
 /** NHWC [1, H, W, 3] tensors in [-1, 1] to RGBA pictures. */

@@ -58,8 +58,16 @@ async function handle(cmd: Command): Promise<void> {
       const files = await session.exportWeights();
       return post({ type: 'weights', files }, files.map((f) => f.data));
     }
+    case 'exportCheckpoint': {
+      const file = await session.exportCheckpoint();
+      return post({ type: 'checkpointFile', ...file }, [file.data]);
+    }
+    case 'importCheckpoint':
+      return post({ type: 'imported', runId: await session.importCheckpoint(cmd.file) });
+    case 'importModel':
+      return post({ type: 'modelImported', ...(await session.importModel(cmd.files)) });
     case 'translate': {
-      const image = await session.translate(cmd.image, cmd.direction);
+      const image = await session.translate(cmd.image, cmd.direction, cmd.useImported);
       return post({ type: 'translated', requestId: cmd.requestId, image }, [image.data.buffer]);
     }
     case 'dispose':
