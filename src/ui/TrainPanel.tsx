@@ -54,6 +54,13 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
         <button disabled={!hasRun} onClick={() => client.send({ type: 'stop' })}>
           Stop
         </button>
+        <button
+          disabled={!(hasRun || runState === 'stopped' || runState === 'done')}
+          onClick={() => client.send({ type: 'reset' })}
+          title="Leave this run (it stays in Saved runs) and start over with the current options"
+        >
+          Reset
+        </button>
       </div>
       {!dataset && <p className="muted small">Load data first: a demo, a folder or a zip.</p>}
       {problems.length > 0 && <p className="warn small">Fix the options first: {problems[0].message}</p>}

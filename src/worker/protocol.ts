@@ -48,6 +48,7 @@ export type Command =
   | { type: 'resume' }
   | { type: 'step'; count: number }
   | { type: 'stop' }
+  | { type: 'reset' }
   | { type: 'preview' }
   | { type: 'setPreviewEvery'; every: number }
   | { type: 'listRuns' }

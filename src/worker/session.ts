@@ -254,6 +254,15 @@ export class Session {
     this.setState('stopped');
   }
 
+  /** Leaves the current run (it stays saved) and goes back to a fresh start on the same data. */
+  reset(): void {
+    this.disposeTrainer();
+    this.runId = null;
+    this.config = null;
+    this.history = { firstStep: 1, values: {} };
+    this.setState(this.dataset ? 'ready' : 'idle');
+  }
+
   private stopLoop() {
     this.generation++;
   }

@@ -42,6 +42,8 @@ async function handle(cmd: Command): Promise<void> {
       return session.resume(cmd.count);
     case 'stop':
       return session.stop();
+    case 'reset':
+      return session.reset();
     case 'preview':
       return session.preview();
     case 'setPreviewEvery':
