@@ -104,7 +104,7 @@ export const useStudio = create<StudioState>((set, get) => ({
         const current = get().config;
         const config =
           event.summary.countA > 0 && event.summary.mode !== current.train.model
-            ? { ...presetConfig(get().preset, event.summary.mode), data: current.data }
+            ? { ...current, train: presetConfig(get().preset, event.summary.mode).train }
             : current;
         return set({ dataset: event.summary, thumbnails: event.thumbnails ?? null, loading: null, config });
       }

@@ -55,7 +55,7 @@ export function App() {
             <>
               <span data-testid="backend">{backend.backend}</span>
               <span className="muted" data-testid="adapter">
-                {backend.adapter?.description ?? (backend.backend === 'webgpu' ? 'unknown adapter' : 'none')}
+                {backend.adapter?.description ?? (backend.backend === 'webgpu' ? 'unknown adapter' : backend.backend === 'cpu' ? 'no GPU in use' : 'GPU through WebGL')}
               </span>
               {backend.adapter?.software && (
                 <span className="warn" data-testid="software-warning">
