@@ -15,7 +15,7 @@ test('try the demo, train, pause, export; the exported generator loads in Node a
   test.setTimeout(300_000);
   const requests: string[] = [];
   page.on('request', (r) => requests.push(r.url()));
-  await page.goto('/?test&preset=tiny');
+  await page.goto('/?test&preset=tiny&backend=webgpu');
   await expect(page.getByTestId('backend')).toHaveText('webgpu');
   await page.getByRole('button', { name: /Try demo: Warm/ }).click();
   await expect(page.getByTestId('dataset')).toContainText('200 A and 200 B images');
@@ -91,7 +91,7 @@ test('try the demo, train, pause, export; the exported generator loads in Node a
   const dir = mkdtempSync(join(tmpdir(), 'export-'));
   writeFileSync(join(dir, 'netG_A.json'), zip['netG_A/netG_A.json']);
   writeFileSync(join(dir, 'netG_A.weights.bin'), zip['netG_A/netG_A.weights.bin']);
-  await page.goto('/?test&preset=tiny');
+  await page.goto('/?test&preset=tiny&backend=webgpu');
   await expect(page.getByTestId('backend')).toHaveText('webgpu');
   await page.getByLabel('Import a model').setInputFiles([join(dir, 'netG_A.json'), join(dir, 'netG_A.weights.bin')]);
   await expect(page.getByTestId('imported')).toContainText('netG_A');

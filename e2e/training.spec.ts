@@ -40,7 +40,7 @@ const waitForStep = async (page: Page, atLeast: number, timeout = 120_000) =>
 test('a folder through the directory input trains; pause stops; a reload resumes at the same step', async ({ page }) => {
   test.setTimeout(300_000);
   await watchLongTasks(page);
-  await page.goto('/?test&preset=tiny');
+  await page.goto('/?test&preset=tiny&backend=webgpu');
   await expect(page.getByTestId('backend')).toHaveText('webgpu');
 
   const dir = writeTree(join(mkdtempSync(join(tmpdir(), 'studio-')), 'cats2dogs'), cycleGanFiles());
@@ -104,7 +104,7 @@ test('a folder through the directory input trains; pause stops; a reload resumes
 
 test('a zip dropped on the page is read, laid out by its folders, and trains', async ({ page }) => {
   test.setTimeout(240_000);
-  await page.goto('/?test&preset=tiny');
+  await page.goto('/?test&preset=tiny&backend=webgpu');
   await expect(page.getByTestId('backend')).toHaveText('webgpu');
   const zip = zipOf('horse2zebra', cycleGanFiles(8));
   await page.evaluate(async (bytes) => {
@@ -123,7 +123,7 @@ test('a zip dropped on the page is read, laid out by its folders, and trains', a
 });
 
 test('a dataset with no usable images gets one clear message', async ({ page }) => {
-  await page.goto('/?test&preset=tiny');
+  await page.goto('/?test&preset=tiny&backend=webgpu');
   await expect(page.getByTestId('backend')).toHaveText('webgpu');
   const dir = writeTree(join(mkdtempSync(join(tmpdir(), 'studio-')), 'onesided'), { 'trainA/x.txt': new Uint8Array([1]), 'trainA/a.bmp': cycleGanFiles(1)['trainA/a0.bmp'] });
   await page.getByLabel('Dataset folder').setInputFiles(dir);
@@ -132,7 +132,7 @@ test('a dataset with no usable images gets one clear message', async ({ page }) 
 
 test('a loss that turns NaN pauses the run with a message and offers the last checkpoint', async ({ page }) => {
   test.setTimeout(180_000);
-  await page.goto('/?test&preset=tiny');
+  await page.goto('/?test&preset=tiny&backend=webgpu');
   await expect(page.getByTestId('backend')).toHaveText('webgpu');
   await page.getByRole('button', { name: /Try demo: Warm/ }).click();
   await expect(page.getByTestId('dataset')).toContainText('200 A and 200 B images');
@@ -153,7 +153,7 @@ test('a loss that turns NaN pauses the run with a message and offers the last ch
 
 test('a run exported as a checkpoint file and imported back resumes at the same step with its curves', async ({ page }) => {
   test.setTimeout(240_000);
-  await page.goto('/?test&preset=tiny');
+  await page.goto('/?test&preset=tiny&backend=webgpu');
   await expect(page.getByTestId('backend')).toHaveText('webgpu');
   await page.getByRole('button', { name: /Try demo: Shapes/ }).click();
   await expect(page.getByTestId('dataset')).toContainText('200 pairs');

@@ -5,7 +5,7 @@
 import { create } from 'zustand';
 import type { DatasetSummary } from '../data/dataset';
 import type { BackendReport } from '../worker/backend';
-import type { LossChunk, Picture, PreviewRow, RunInfo, RunState, WorkerEvent } from '../worker/protocol';
+import type { BackendChoice, BackendMeasurement, LossChunk, Picture, PreviewRow, RunInfo, RunState, WorkerEvent } from '../worker/protocol';
 import type { PresetName } from '../ui/presets';
 import { presetConfig } from '../ui/presets';
 import type { RunConfig } from '../worker/protocol';
@@ -24,6 +24,11 @@ export interface StudioState {
   configErrors: string[];
   setConfig(config: RunConfig): void;
   backend: BackendReport | null;
+  /** Which backend the next run uses: measured automatically, or forced. */
+  backendChoice: BackendChoice;
+  setBackendChoice(choice: BackendChoice): void;
+  /** What the last automatic choice measured. */
+  measurement: BackendMeasurement | null;
   dataset: DatasetSummary | null;
   thumbnails: { A: Picture[]; B: Picture[] } | null;
   loading: { done: number; total: number } | null;
@@ -55,6 +60,12 @@ const initialPreset = (): PresetName => {
   return p === 'tiny' || p === 'quick' || p === 'paper' ? p : 'quick';
 };
 
+/** `?backend=webgpu|webgl|cpu` forces a backend; otherwise the choice is automatic. */
+function initialBackendChoice(): BackendChoice {
+  const b = typeof location === 'undefined' ? null : new URLSearchParams(location.search).get('backend');
+  return b === 'webgpu' || b === 'webgl' || b === 'cpu' ? b : 'auto';
+}
+
 /** The config a page opens with: the URL's preset, then the URL's options on top. */
 function initialConfig(): { config: RunConfig; errors: string[] } {
   const query = typeof location === 'undefined' ? '' : location.search;
@@ -81,6 +92,9 @@ export const useStudio = create<StudioState>((set, get) => ({
   configErrors: first.errors,
   setConfig: (config) => set({ config }),
   backend: null,
+  backendChoice: initialBackendChoice(),
+  setBackendChoice: (backendChoice) => set({ backendChoice }),
+  measurement: null,
   dataset: null,
   thumbnails: null,
   loading: null,
@@ -99,6 +113,8 @@ export const useStudio = create<StudioState>((set, get) => ({
     switch (event.type) {
       case 'ready':
         return set({ backend: event.report });
+      case 'backendChosen':
+        return set({ backend: event.report, measurement: event.measurement });
       case 'dataset': {
         // the layout decides the mode; the chosen preset's networks for that mode, the data options kept
         const current = get().config;

@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { useStudio } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
 import { validateRunConfig } from '../store/runConfig';
+import type { BackendChoice } from '../worker/protocol';
 
 /** Time to the end of the schedule, in words. */
 export function eta(stepsLeft: number, stepsPerSecond: number): string {
@@ -23,6 +24,9 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
   const history = useStudio((s) => s.history);
   const lastCheckpoint = useStudio((s) => s.lastCheckpoint);
   const config = useStudio((s) => s.config);
+  const backendChoice = useStudio((s) => s.backendChoice);
+  const setBackendChoice = useStudio((s) => s.setBackendChoice);
+  const measurement = useStudio((s) => s.measurement);
   const problems = validateRunConfig(config);
   const running = runState === 'running';
   const canStart = !!dataset && dataset.countA > 0 && runState !== 'loading' && !running && problems.length === 0;
@@ -45,7 +49,7 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
     <section className="card" aria-labelledby="train-title">
       <h2 id="train-title">Training</h2>
       <div className="buttons">
-        <button disabled={!canStart} onClick={() => client.send({ type: 'start', config })} title={hasRun ? 'Start a new run with these options (the current one stays saved)' : undefined}>
+        <button disabled={!canStart} onClick={() => client.send({ type: 'start', config, backend: useStudio.getState().backendChoice })} title={hasRun ? 'Start a new run with these options (the current one stays saved)' : undefined}>
           {hasRun ? 'Start new run' : 'Start'}
         </button>
         <button disabled={!hasRun} onClick={toggle}>
@@ -62,6 +66,20 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
           Reset
         </button>
       </div>
+      <label className="small">
+        Backend{' '}
+        <select aria-label="Backend" value={backendChoice} onChange={(e) => setBackendChoice(e.target.value as BackendChoice)}>
+          <option value="auto">automatic (fastest measured)</option>
+          <option value="webgpu">WebGPU</option>
+          <option value="webgl">WebGL</option>
+          <option value="cpu">CPU</option>
+        </select>
+      </label>
+      {measurement && (
+        <p className="small" data-testid="backend-choice">
+          Chose {measurement.chosen}: {measurement.reason}.
+        </p>
+      )}
       {!dataset && <p className="muted small">Load data first: a demo, a folder or a zip.</p>}
       {problems.length > 0 && <p className="warn small">Fix the options first: {problems[0].message}</p>}
       <p data-testid="run-state">

@@ -39,11 +39,22 @@ export type DataSource =
   | { kind: 'files'; files: SourceFile[]; mode?: 'pix2pix' | 'cycle_gan' }
   | { kind: 'demo'; name: DemoName };
 
+/** `auto` measures the candidates on the run's own model when the GPU is a software one, and keeps the fastest. */
+export type BackendChoice = 'auto' | TrainingBackend;
+
+/** What the automatic choice measured. */
+export interface BackendMeasurement {
+  chosen: TrainingBackend;
+  /** Milliseconds per training step after a warm-up step, per backend tried (null: it failed or was too slow). */
+  msPerStep: Partial<Record<TrainingBackend, number | null>>;
+  reason: string;
+}
+
 /** Main thread → worker. */
 export type Command =
   | { type: 'init'; backend?: TrainingBackend }
   | { type: 'load'; source: DataSource; data?: DataOptions }
-  | { type: 'start'; config: RunConfig; runId?: string }
+  | { type: 'start'; config: RunConfig; runId?: string; backend?: BackendChoice }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'step'; count: number }
@@ -84,6 +95,7 @@ export type RunState = 'idle' | 'loading' | 'ready' | 'running' | 'paused' | 'st
 /** Worker → main thread. */
 export type WorkerEvent =
   | { type: 'ready'; report: BackendReport }
+  | { type: 'backendChosen'; measurement: BackendMeasurement; report: BackendReport }
   | { type: 'dataset'; summary: DatasetSummary; thumbnails?: { A: Picture[]; B: Picture[] } }
   | { type: 'loadProgress'; done: number; total: number }
   | { type: 'state'; state: RunState; runId: string | null; reason?: string }

@@ -14,6 +14,7 @@ import type { LoadedDataset } from './datasetLoader';
 import { centredPlan, ImageStore } from './imageStore';
 import type { Part } from './imageStore';
 import type { DataSource, LossChunk, Picture, PreviewRow, RunConfig, RunState, WorkerEvent } from './protocol';
+import type { TrainingBackend } from './backend';
 import type { DataOptions } from '../data/preprocess';
 import { restoreOptimizers, restorePools, restoreWeights, saveOptimizers, savePools, saveWeights } from './snapshot';
 
@@ -69,12 +70,13 @@ export class Session {
     }
   }
 
-  /** Starts a new run on the loaded dataset. */
-  async start(config: RunConfig, runId?: string): Promise<void> {
+  /** Starts a new run on the loaded dataset; `choose` may first pick the backend it runs on. */
+  async start(config: RunConfig, runId?: string, choose?: (measure: (backend: TrainingBackend) => Promise<number>) => Promise<void>): Promise<void> {
     if (!this.source) throw new Error('load a dataset first');
     if (!this.dataset || JSON.stringify(this.loadedWith) !== JSON.stringify(config.data)) await this.load(this.source, config.data);
     this.validate(config);
     this.disposeTrainer();
+    if (choose) await choose((backend) => this.timeSteps(config, backend));
     this.config = config;
     this.trainer = createTrainer(config.train);
     this.runId = runId ?? `run-${Date.now().toString(36)}`;
@@ -86,6 +88,36 @@ export class Session {
     await saveDataset(this.runId, this.source!);
     await this.checkpoint();
     this.run(Infinity);
+  }
+
+  /** Milliseconds per step of this config on a backend: one warm-up step (shader compilation), then two timed. */
+  private async timeSteps(config: RunConfig, backend: TrainingBackend): Promise<number> {
+    if (!(await tf.setBackend(backend))) throw new Error(`${backend} is not available`);
+    await tf.ready();
+    const keep = { trainer: this.trainer, config: this.config, storeA: this.storeA, storeB: this.storeB };
+    this.config = config;
+    this.trainer = createTrainer(config.train);
+    this.storeA = this.storeB = null; // keep.* stay untouched
+    this.makeStores();
+    this.shuffle();
+    try {
+      const step = async () => {
+        const { a, b } = this.nextBatch();
+        const losses = this.trainer!.trainStep(a, b);
+        await Promise.all(Object.values(losses).map((l) => l.data()));
+        tf.dispose([a, b, ...Object.values(losses)]);
+      };
+      await step();
+      const t0 = performance.now();
+      await step();
+      await step();
+      return (performance.now() - t0) / 2;
+    } finally {
+      this.trainer.dispose();
+      (this.storeA as ImageStore | null)?.dispose();
+      (this.storeB as ImageStore | null)?.dispose();
+      Object.assign(this, keep);
+    }
   }
 
   private validate(c: RunConfig) {

@@ -4,7 +4,8 @@ import '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs';
 import { DATA_DEFAULTS } from '../data/preprocess';
 import { pickBackend, TRAINING_BACKENDS } from './backend';
-import type { Command, WorkerEvent } from './protocol';
+import type { BackendReport, TrainingBackend } from './backend';
+import type { BackendMeasurement, Command, WorkerEvent } from './protocol';
 import { unreachable } from './protocol';
 import { Session } from './session';
 
@@ -12,9 +13,11 @@ const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (event: WorkerEvent, transfer: Transferable[] = []) => scope.postMessage(event, transfer);
 const session = new Session(post);
 
-async function init(backend?: (typeof TRAINING_BACKENDS)[number]) {
+let report: BackendReport | null = null;
+
+async function init(backend?: TrainingBackend) {
   const order = backend ? [backend, ...TRAINING_BACKENDS.filter((b) => b !== backend)] : TRAINING_BACKENDS;
-  const report = await pickBackend(order);
+  report = await pickBackend(order);
   if (report.backend === 'webgpu') {
     // A lost device (driver reset, GPU removed) ends this backend; the last checkpoint survives it.
     const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
@@ -26,6 +29,33 @@ async function init(backend?: (typeof TRAINING_BACKENDS)[number]) {
   post({ type: 'ready', report });
 }
 
+/**
+ * The automatic choice: on a real GPU, WebGPU. On a software adapter (or none), time a few steps of the run's
+ * own model on each backend that trains and keep the fastest: on a software GPU the CPU often wins.
+ */
+async function choose(measure: (backend: TrainingBackend) => Promise<number>): Promise<void> {
+  if (!report) await init();
+  if (report!.backend === 'webgpu' && !report!.adapter?.software) return;
+  const msPerStep: BackendMeasurement['msPerStep'] = {};
+  for (const b of TRAINING_BACKENDS) {
+    try {
+      msPerStep[b] = await measure(b);
+    } catch {
+      msPerStep[b] = null;
+    }
+  }
+  const ranked = TRAINING_BACKENDS.filter((b) => msPerStep[b] != null).sort((x, y) => msPerStep[x]! - msPerStep[y]!);
+  if (!ranked.length) throw new Error('no backend could run a training step');
+  const chosen = ranked[0];
+  await tf.setBackend(chosen);
+  await tf.ready();
+  const adapter = report!.adapter;
+  report = { ...report!, backend: chosen };
+  const fmt = (b: TrainingBackend) => (msPerStep[b] == null ? `${b} failed` : `${b} ${(1000 / msPerStep[b]!).toFixed(2)} steps/s`);
+  const reason = `${adapter?.software ? `the GPU is a software one (${adapter.description})` : 'no hardware WebGPU'}: measured ${TRAINING_BACKENDS.map(fmt).join(', ')}`;
+  post({ type: 'backendChosen', measurement: { chosen, msPerStep, reason }, report });
+}
+
 async function handle(cmd: Command): Promise<void> {
   switch (cmd.type) {
     case 'init':
@@ -33,7 +63,8 @@ async function handle(cmd: Command): Promise<void> {
     case 'load':
       return session.load(cmd.source, cmd.data ?? DATA_DEFAULTS);
     case 'start':
-      return session.start(cmd.config, cmd.runId);
+      if (cmd.backend && cmd.backend !== 'auto' && cmd.backend !== report?.backend) await init(cmd.backend);
+      return session.start(cmd.config, cmd.runId, cmd.backend === 'auto' ? choose : undefined);
     case 'pause':
       return session.pause();
     case 'resume':
