@@ -158,6 +158,7 @@ export const useStudio = create<StudioState>((set, get) => ({
       case 'checkpointFile':
       case 'imported':
       case 'modelImported':
+      case 'benchmarkResult':
         return; // handled by whoever asked
       case 'error':
         return set({ error: event.message });

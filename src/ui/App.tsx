@@ -7,6 +7,7 @@ import { ExportPanel } from './ExportPanel';
 import { LossCharts } from './LossCharts';
 import { OptionsPanel } from './OptionsPanel';
 import { toQuery } from '../store/runConfig';
+import { presetConfig } from './presets';
 import { PreviewGrid } from './PreviewGrid';
 import { RunsPanel } from './RunsPanel';
 import { TrainPanel } from './TrainPanel';
@@ -14,7 +15,7 @@ import { TrainPanel } from './TrainPanel';
 declare global {
   interface Window {
     /** Test hook (only with ?test in the URL): the store, to read status without scraping pixels. */
-    __studio?: { store: typeof useStudio; client: TrainingClient };
+    __studio?: { store: typeof useStudio; client: TrainingClient; presetConfig: typeof presetConfig };
   }
 }
 
@@ -28,7 +29,7 @@ export function App() {
     const off = client.on((e) => useStudio.getState().apply(e));
     client.send({ type: 'init', backend: (forced as 'webgpu' | 'webgl' | 'cpu' | null) ?? undefined });
     client.send({ type: 'listRuns' });
-    if (new URLSearchParams(location.search).has('test')) window.__studio = { store: useStudio, client };
+    if (new URLSearchParams(location.search).has('test')) window.__studio = { store: useStudio, client, presetConfig };
     // the options live in the URL, so a setup can be shared as a link
     const offUrl = useStudio.subscribe((s, prev) => {
       if (s.config === prev.config) return;

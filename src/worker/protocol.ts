@@ -6,6 +6,7 @@ import type { DataOptions } from '../data/preprocess';
 import type { DatasetSummary, DemoName, SourceFile } from '../data/dataset';
 import type { TrainConfig } from '../model/options';
 import type { BackendReport, TrainingBackend } from './backend';
+import type { BenchResult } from './benchmark';
 
 /** Everything a run is configured by: the engine's options, the data options and the worker's own. */
 export interface RunConfig {
@@ -71,6 +72,7 @@ export type Command =
   | { type: 'importCheckpoint'; file: Blob }
   | { type: 'translate'; image: Picture; direction: 'AtoB' | 'BtoA'; requestId: number; useImported?: boolean }
   | { type: 'importModel'; files: File[] }
+  | { type: 'benchmark'; config: RunConfig; backend: TrainingBackend; steps: number; maxSeconds: number }
   | { type: 'dispose' };
 
 /** A saved run, as the list of runs shows it. */
@@ -118,6 +120,7 @@ export type WorkerEvent =
   | { type: 'imported'; runId: string }
   | { type: 'modelImported'; name: string; multiple: number }
   | { type: 'translated'; requestId: number; image: Picture }
+  | { type: 'benchmarkResult'; result: BenchResult }
   | { type: 'error'; message: string; recoverable: boolean };
 
 /** Compile-time exhaustiveness check for switches over `type`. */

@@ -15,6 +15,8 @@ import { centredPlan, ImageStore } from './imageStore';
 import type { Part } from './imageStore';
 import type { DataSource, LossChunk, Picture, PreviewRow, RunConfig, RunState, WorkerEvent } from './protocol';
 import type { TrainingBackend } from './backend';
+import { peakThroughput, profileStep } from './benchmark';
+import type { BenchResult } from './benchmark';
 import type { DataOptions } from '../data/preprocess';
 import { restoreOptimizers, restorePools, restoreWeights, saveOptimizers, savePools, saveWeights } from './snapshot';
 
@@ -117,6 +119,63 @@ export class Session {
       (this.storeA as ImageStore | null)?.dispose();
       (this.storeB as ImageStore | null)?.dispose();
       Object.assign(this, keep);
+    }
+  }
+
+  /** Benchmarks a config on a backend: per-step times, kernels and multiply-adds of a step, memory, peak throughput. */
+  async benchmark(config: RunConfig, backend: TrainingBackend, steps: number, maxSeconds: number): Promise<BenchResult> {
+    if (!this.source) throw new Error('load a dataset first');
+    this.disposeTrainer();
+    if (!(await tf.setBackend(backend))) throw new Error(`${backend} is not available`);
+    await tf.ready();
+    if (!this.dataset || JSON.stringify(this.loadedWith) !== JSON.stringify(config.data)) await this.load(this.source, config.data);
+    this.validate(config);
+    this.config = config;
+    this.trainer = createTrainer(config.train);
+    this.makeStores();
+    this.shuffle();
+    const t = this.trainer;
+    const step = async () => {
+      const { a, b } = this.nextBatch();
+      const losses = t.trainStep(a, b);
+      const packed = tf.stack(t.lossNames.map((n) => losses[n]));
+      await packed.data();
+      tf.dispose([a, b, packed, ...Object.values(losses)]);
+    };
+    const memory = () => ({ bytes: tf.memory().numBytes, tensors: tf.memory().numTensors });
+    try {
+      const start = performance.now();
+      await step(); // warm-up: shader compilation
+      const profile = await profileStep(step);
+      const msPerStep: number[] = [];
+      let after10: BenchResult['memory']['after10'] = null;
+      let cut = false;
+      for (let i = 0; i < steps; i++) {
+        if (i > 0 && (performance.now() - start) / 1000 > maxSeconds) {
+          cut = true;
+          break;
+        }
+        const t0 = performance.now();
+        await step();
+        msPerStep.push(performance.now() - t0);
+        if (i === 9) after10 = memory();
+      }
+      const afterAll = memory();
+      return {
+        backend,
+        msPerStep,
+        kernelsPerStep: profile.kernels,
+        kernelKinds: profile.kinds,
+        macsPerStep: profile.macs,
+        bytesReadPerStep: 4 * t.lossNames.length,
+        memory: { after10, afterAll },
+        peakBytes: profile.peakBytes,
+        limits: await peakThroughput(),
+        cut,
+      };
+    } finally {
+      this.disposeTrainer();
+      this.setState(this.dataset ? 'ready' : 'idle');
     }
   }
 

@@ -103,6 +103,8 @@ async function handle(cmd: Command): Promise<void> {
       const image = await session.translate(cmd.image, cmd.direction, cmd.useImported);
       return post({ type: 'translated', requestId: cmd.requestId, image }, [image.data.buffer]);
     }
+    case 'benchmark':
+      return post({ type: 'benchmarkResult', result: await session.benchmark(cmd.config, cmd.backend, cmd.steps, cmd.maxSeconds) });
     case 'dispose':
       return session.dispose();
     default:

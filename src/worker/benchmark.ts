@@ -1,0 +1,97 @@
+/** Measurements of training steps on the current backend: time per step, kernels, multiply-adds, memory, peak throughput. */
+import * as tf from '@tensorflow/tfjs';
+
+/** One benchmark case's numbers. */
+export interface BenchResult {
+  backend: string;
+  /** Milliseconds of each timed step (after one warm-up step), each awaited to completion. */
+  msPerStep: number[];
+  /** Kernels one training step dispatches (from tf.profile). */
+  kernelsPerStep: number;
+  /** The most frequent kernel kinds of one step. */
+  kernelKinds: { name: string; count: number }[];
+  /** Multiply-adds of one step, summed over its conv and matmul kernels (forward and backward) from their shapes. */
+  macsPerStep: number;
+  /** Bytes read back to the CPU per step (the loss values). */
+  bytesReadPerStep: number;
+  memory: { after10: { bytes: number; tensors: number } | null; afterAll: { bytes: number; tensors: number } };
+  peakBytes: number;
+  /** Best GFLOP/s of a 1024² matmul and of a 128² × 64 → 64 3x3 conv on this backend, measured in the same run. */
+  limits: { matmulGflops: number; conv2dGflops: number };
+  /** True when the time budget ended the case before all steps ran. */
+  cut: boolean;
+}
+
+type KernelInfo = { name: string; inputShapes: number[][]; outputShapes: number[][] };
+
+/** Multiply-adds of one kernel from its shapes (0 for kernels that are not convs or matmuls). */
+export function kernelMacs(k: KernelInfo): number {
+  const prod = (s: number[] | undefined) => (s ?? []).reduce((a, b) => a * b, 1);
+  switch (k.name) {
+    case 'Conv2D':
+    case 'FusedConv2D': {
+      const [kh, kw, ci] = k.inputShapes[1] ?? [];
+      return prod(k.outputShapes[0]) * kh * kw * ci;
+    }
+    case 'Conv2DBackpropInput': {
+      // inputs: dy [N, Ho, Wo, Co], filter [kh, kw, Ci, Co]
+      const [kh, kw, ci] = k.inputShapes[1] ?? [];
+      return prod(k.inputShapes[0]) * kh * kw * ci;
+    }
+    case 'Conv2DBackpropFilter': {
+      // inputs: x, dy [N, Ho, Wo, Co]; output: filter [kh, kw, Ci, Co]
+      const [kh, kw, ci] = k.outputShapes[0] ?? [];
+      return prod(k.inputShapes[1]) * kh * kw * ci;
+    }
+    case 'BatchMatMul':
+    case '_FusedMatMul': {
+      const [a, b] = k.inputShapes;
+      if (!a || !b) return 0;
+      const m = a.at(-2)!;
+      const kk = a.at(-1)!;
+      const n = b.at(-1)!;
+      return prod(a.slice(0, -2)) * m * kk * n;
+    }
+    default:
+      return 0;
+  }
+}
+
+/** Kernel count, kinds and multiply-adds of one profiled call. */
+export async function profileStep(run: () => Promise<void>): Promise<{ kernels: number; kinds: { name: string; count: number }[]; macs: number; peakBytes: number }> {
+  const info = await tf.profile(run);
+  const counts = new Map<string, number>();
+  let macs = 0;
+  for (const k of info.kernels as unknown as KernelInfo[]) {
+    counts.set(k.name, (counts.get(k.name) ?? 0) + 1);
+    macs += kernelMacs(k);
+  }
+  const kinds = [...counts].map(([name, count]) => ({ name, count })).sort((a, b) => b.count - a.count).slice(0, 12);
+  return { kernels: info.kernels.length, kinds, macs, peakBytes: info.peakBytes };
+}
+
+/** Best GFLOP/s of a large matmul and a large conv on the current backend. */
+export async function peakThroughput(): Promise<{ matmulGflops: number; conv2dGflops: number }> {
+  const best = async (f: () => tf.Tensor, flops: number) => {
+    let bestMs = Infinity;
+    for (let i = 0; i < 4; i++) {
+      const t0 = performance.now();
+      const y = f();
+      await y.data();
+      y.dispose();
+      if (i > 0) bestMs = Math.min(bestMs, performance.now() - t0); // the first run compiles
+    }
+    return flops / (bestMs / 1000) / 1e9;
+  };
+  const a = tf.randomNormal([1024, 1024]);
+  const x = tf.randomNormal([1, 128, 128, 64]);
+  const w = tf.randomNormal([3, 3, 64, 64]);
+  try {
+    return {
+      matmulGflops: await best(() => tf.matMul(a, a), 2 * 1024 ** 3),
+      conv2dGflops: await best(() => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), 2 * 128 * 128 * 64 * 9 * 64),
+    };
+  } finally {
+    tf.dispose([a, x, w]);
+  }
+}
