@@ -1,19 +1,12 @@
 // Steps per second of the demo datasets on each backend, measured in Chromium through the studio's own worker.
 // Usage: npx vite build && node bench/demo-speed.mjs [seconds per measurement]
-import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { chromium } from '@playwright/test';
+import { writeFileSync } from 'node:fs';
+import { launch, serve } from './browser.mjs';
 
 const seconds = Number(process.argv[2] ?? 20);
 const port = 4191;
-const server = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { stdio: 'ignore' });
-await new Promise((r) => setTimeout(r, 2500));
-const executablePath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-const real = !!process.env.REAL_GPU;
-const browser = await chromium.launch({
-  executablePath,
-  args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--no-sandbox', ...(real ? [] : ['--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--use-angle=swiftshader'])],
-});
+const server = await serve(port);
+const browser = await launch();
 const rows = [];
 try {
   for (const preset of ['tiny', 'quick']) {

@@ -2,9 +2,8 @@
 // generated demo data. Per case and backend: ms per step (median, p10, p90), kernels and multiply-adds per
 // step, achieved GFLOP/s against the backend's own large-matmul throughput, memory. Writes bench/results.json
 // and bench/results.md. BENCH_ALL=1 adds the 128 px and paper-size cases (minutes per step on a software GPU).
-import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { chromium } from '@playwright/test';
+import { writeFileSync } from 'node:fs';
+import { launch, realGpu, serve } from './browser.mjs';
 
 const port = 4192;
 const steps = Number(process.env.BENCH_STEPS ?? 12);
@@ -25,14 +24,9 @@ const cases = [
 ];
 const backends = (process.env.BENCH_BACKENDS ?? 'webgpu,webgl,cpu').split(',');
 
-const server = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { stdio: 'ignore' });
-await new Promise((r) => setTimeout(r, 2500));
-const executablePath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-const real = !!process.env.REAL_GPU;
-const browser = await chromium.launch({
-  executablePath,
-  args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--no-sandbox', ...(real ? [] : ['--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--use-angle=swiftshader'])],
-});
+const server = await serve(port);
+const browser = await launch();
+const real = realGpu;
 
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
