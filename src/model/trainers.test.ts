@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTrainer, CycleGanTrainer, Pix2PixTrainer } from './index';
+import { createTrainer, CycleGanTrainer, Pix2PixTrainer, resolveConfig } from './index';
 import type { Losses, Trainer } from './index';
 
 /** Bytes of every trainable weight of some models, copied. */
@@ -171,5 +171,26 @@ describe('schedule and translation', () => {
     expect(Array.from(ab.dataSync())).not.toEqual(Array.from(ba.dataSync()));
     tf.dispose([x, ab, ba]);
     t.dispose();
+  });
+});
+
+describe('shared generator passes', () => {
+  it('batching the passes that share weights leaves every loss of a step the same (instance norm is per sample)', async () => {
+    const run = async (sharePasses: boolean) => {
+      const t = new CycleGanTrainer(resolveConfig({ model: 'cycle_gan', netG: 'resnet_6blocks', ngf: 4, ndf: 4 }), { sharePasses });
+      // same starting weights for both
+      Object.values(t.models).forEach((m) => m.setWeights(m.weights.map((w, i) => tf.randomNormal(w.shape as number[], 0, 0.02, 'float32', i + 1))));
+      const out: Record<string, number>[] = [];
+      for (let s = 0; s < 2; s++) {
+        const l = t.trainStep(A, B);
+        out.push(Object.fromEntries(await Promise.all(Object.entries(l).map(async ([k, v]) => [k, (await v.data())[0]] as const))));
+        tf.dispose(Object.values(l));
+      }
+      t.dispose();
+      return out;
+    };
+    const separate = await run(false);
+    const shared = await run(true);
+    for (let s = 0; s < 2; s++) for (const k of Object.keys(separate[s])) expect(shared[s][k]).toBeCloseTo(separate[s][k], 4);
   });
 });
