@@ -63,13 +63,18 @@ export class ImageStore {
         t = tf.tensor3d(rows, [box.height, box.width, 3], 'int32');
       }
       if (plan.flip) t = tf.reverse(t, 1);
-      return tf.sub(tf.div(tf.cast(t, 'float32'), 127.5), 1) as tf.Tensor3D;
+      return bytesToUnit(t);
     });
   }
 
   dispose(): void {
     if (this.device) tf.dispose(this.device);
   }
+}
+
+/** 8-bit channel values (any integer tensor) to float32 in [-1, 1], the engine's input range. */
+export function bytesToUnit<T extends tf.Tensor>(t: T): T {
+  return tf.tidy(() => tf.sub(tf.div(tf.cast(t, 'float32'), 127.5), 1)) as T;
 }
 
 /** A centred crop without flip, for the fixed preview images. */

@@ -11,12 +11,13 @@ import { loadDataset, resizeRgb } from './datasetLoader';
 import { packCheckpoint, unpackCheckpoint } from './checkpointFile';
 import type { RgbImage } from '../data/demos';
 import type { LoadedDataset } from './datasetLoader';
-import { centredPlan, ImageStore } from './imageStore';
+import { bytesToUnit, centredPlan, ImageStore } from './imageStore';
 import type { Part } from './imageStore';
 import type { DataSource, LossChunk, Picture, PreviewRow, RunConfig, RunState, WorkerEvent } from './protocol';
 import type { TrainingBackend } from './backend';
 import { peakThroughput, profileStep } from './benchmark';
 import type { BenchResult } from './benchmark';
+import { validateRunConfig } from '../store/runConfig';
 import type { DataOptions } from '../data/preprocess';
 import { restoreOptimizers, restorePools, restoreWeights, saveOptimizers, savePools, saveWeights } from './snapshot';
 
@@ -74,48 +75,64 @@ export class Session {
 
   /** Starts a new run on the loaded dataset; `choose` may first pick the backend it runs on. */
   async start(config: RunConfig, runId?: string, choose?: (measure: (backend: TrainingBackend) => Promise<number>) => Promise<void>): Promise<void> {
-    if (!this.source) throw new Error('load a dataset first');
-    if (!this.dataset || JSON.stringify(this.loadedWith) !== JSON.stringify(config.data)) await this.load(this.source, config.data);
-    this.validate(config);
+    await this.ensureLoaded(config);
     this.disposeTrainer();
     if (choose) await choose((backend) => this.timeSteps(config, backend));
-    this.config = config;
-    this.trainer = createTrainer(config.train);
+    const t = this.prepare(config);
     this.runId = runId ?? `run-${Date.now().toString(36)}`;
-    this.history = { firstStep: 1, values: Object.fromEntries(this.trainer.lossNames.map((n) => [n, []])) };
+    this.history = { firstStep: 1, values: Object.fromEntries(t.lossNames.map((n) => [n, []])) };
     this.epochStep = 0;
-    this.trainer.setEpoch(1);
-    this.makeStores();
-    this.shuffle();
+    t.setEpoch(1);
     await saveDataset(this.runId, this.source!);
     await this.checkpoint();
     this.run(Infinity);
   }
 
-  /** Milliseconds per step of this config on a backend: one warm-up step (shader compilation), then two timed. */
-  private async timeSteps(config: RunConfig, backend: TrainingBackend): Promise<number> {
+  /** Loads the dataset again if the run's data options differ from the loaded ones, then checks the config against it. */
+  private async ensureLoaded(config: RunConfig): Promise<void> {
+    if (!this.source) throw new Error('load a dataset first');
+    if (!this.dataset || JSON.stringify(this.loadedWith) !== JSON.stringify(config.data)) await this.load(this.source, config.data);
+    this.validate(config);
+  }
+
+  /** Switches TF.js to a backend, or says it is not available. */
+  private async useBackend(backend: TrainingBackend): Promise<void> {
     if (!(await tf.setBackend(backend))) throw new Error(`${backend} is not available`);
     await tf.ready();
-    const keep = { trainer: this.trainer, config: this.config, storeA: this.storeA, storeB: this.storeB };
+  }
+
+  /** A fresh trainer for the config, with image stores on the current backend. */
+  private prepare(config: RunConfig): Trainer {
     this.config = config;
     this.trainer = createTrainer(config.train);
-    this.storeA = this.storeB = null; // keep.* stay untouched
     this.makeStores();
     this.shuffle();
+    return this.trainer;
+  }
+
+  /** One training step, awaited until its losses are read back (for timing, not for the training loop). */
+  private async awaitedStep(t: Trainer): Promise<void> {
+    const { a, b } = this.nextBatch();
+    const losses = t.trainStep(a, b);
+    const packed = tf.stack(t.lossNames.map((n) => losses[n]));
+    await packed.data();
+    tf.dispose([a, b, packed, ...Object.values(losses)]);
+  }
+
+  /** Milliseconds per step of this config on a backend: one warm-up step (shader compilation), then two timed. */
+  private async timeSteps(config: RunConfig, backend: TrainingBackend): Promise<number> {
+    await this.useBackend(backend);
+    const keep = { trainer: this.trainer, config: this.config, storeA: this.storeA, storeB: this.storeB };
+    this.storeA = this.storeB = null; // keep.* stay untouched
+    const t = this.prepare(config);
     try {
-      const step = async () => {
-        const { a, b } = this.nextBatch();
-        const losses = this.trainer!.trainStep(a, b);
-        await Promise.all(Object.values(losses).map((l) => l.data()));
-        tf.dispose([a, b, ...Object.values(losses)]);
-      };
-      await step();
+      await this.awaitedStep(t);
       const t0 = performance.now();
-      await step();
-      await step();
+      await this.awaitedStep(t);
+      await this.awaitedStep(t);
       return (performance.now() - t0) / 2;
     } finally {
-      this.trainer.dispose();
+      t.dispose();
       (this.storeA as ImageStore | null)?.dispose();
       (this.storeB as ImageStore | null)?.dispose();
       Object.assign(this, keep);
@@ -124,24 +141,11 @@ export class Session {
 
   /** Benchmarks a config on a backend: per-step times, kernels and multiply-adds of a step, memory, peak throughput. */
   async benchmark(config: RunConfig, backend: TrainingBackend, steps: number, maxSeconds: number): Promise<BenchResult> {
-    if (!this.source) throw new Error('load a dataset first');
     this.disposeTrainer();
-    if (!(await tf.setBackend(backend))) throw new Error(`${backend} is not available`);
-    await tf.ready();
-    if (!this.dataset || JSON.stringify(this.loadedWith) !== JSON.stringify(config.data)) await this.load(this.source, config.data);
-    this.validate(config);
-    this.config = config;
-    this.trainer = createTrainer(config.train);
-    this.makeStores();
-    this.shuffle();
-    const t = this.trainer;
-    const step = async () => {
-      const { a, b } = this.nextBatch();
-      const losses = t.trainStep(a, b);
-      const packed = tf.stack(t.lossNames.map((n) => losses[n]));
-      await packed.data();
-      tf.dispose([a, b, packed, ...Object.values(losses)]);
-    };
+    await this.useBackend(backend);
+    await this.ensureLoaded(config);
+    const t = this.prepare(config);
+    const step = () => this.awaitedStep(t);
     const memory = () => ({ bytes: tf.memory().numBytes, tensors: tf.memory().numTensors });
     try {
       const start = performance.now();
@@ -179,18 +183,13 @@ export class Session {
     }
   }
 
+  /** The option table's own checks (the page shows them where they are set), plus what only the data can tell. */
   private validate(c: RunConfig) {
-    const d = this.dataset!;
-    if (c.train.model === 'pix2pix' && d.summary.arrangement === 'unaligned') {
+    if (c.train.model === 'pix2pix' && this.dataset!.summary.arrangement === 'unaligned') {
       throw new Error('pix2pix needs paired images; this dataset is two unpaired domains: train CycleGAN');
     }
-    if (c.batch_size > 1 && !c.data.preprocess.includes('crop') && c.data.preprocess !== 'resize_and_crop') {
-      throw new Error(`--batch_size ${c.batch_size} needs images of one size: use a preprocess with crop, or batch_size 1`);
-    }
-    const multiple = c.train.netG.startsWith('unet_') ? 2 ** Math.round(Math.log2(Number(c.train.netG.slice(5)))) : 4;
-    if (c.data.preprocess.includes('crop') && c.data.crop_size % multiple !== 0) {
-      throw new Error(`--netG ${c.train.netG} needs --crop_size to be a multiple of ${multiple} (got ${c.data.crop_size})`);
-    }
+    const [problem] = validateRunConfig(c);
+    if (problem) throw new Error(`--${problem.option}: ${problem.message}`);
   }
 
   private makeStores() {
@@ -309,13 +308,8 @@ export class Session {
       }
       tf.dispose(pending);
       if (this.generation === generation) {
-        if (t.step >= total) {
-          await this.checkpoint();
-          this.setState('done');
-        } else {
-          await this.checkpoint();
-          this.setState('paused');
-        }
+        await this.checkpoint();
+        this.setState(t.step >= total ? 'done' : 'paused');
       }
     } catch (e) {
       tf.dispose(pending);
@@ -441,22 +435,19 @@ export class Session {
     if (!c || !source) throw new Error(`run ${runId} is not saved in this browser`);
     await this.load(source, c.config.data);
     this.disposeTrainer();
-    this.config = c.config;
     this.runId = c.runId;
-    this.trainer = createTrainer(c.config.train);
-    restoreWeights(this.trainer, c.weights);
-    await restoreOptimizers(this.trainer, c.optimizers);
-    restorePools(this.trainer, c.pools);
-    this.trainer.step = c.step;
-    this.trainer.setEpoch(c.epoch);
+    const t = this.prepare(c.config);
+    restoreWeights(t, c.weights);
+    await restoreOptimizers(t, c.optimizers);
+    restorePools(t, c.pools);
+    t.step = c.step;
+    t.setEpoch(c.epoch);
     this.epochStep = c.epochStep;
     this.history = c.history;
-    this.makeStores();
-    this.shuffle();
     this.post({ type: 'checkpoint', runId: c.runId, step: c.step, savedAt: c.savedAt, history: c.history });
     this.post({
-      type: 'progress', step: c.step, epoch: c.epoch, epochs: totalEpochs(c.config.train), totalSteps: this.stepsPerEpoch * totalEpochs(c.config.train), lr: this.trainer.lr,
-      stepsPerSecond: 0, losses: { firstStep: c.step + 1, values: Object.fromEntries(this.trainer.lossNames.map((n) => [n, []])) },
+      type: 'progress', step: c.step, epoch: c.epoch, epochs: totalEpochs(c.config.train), totalSteps: this.stepsPerEpoch * totalEpochs(c.config.train), lr: t.lr,
+      stepsPerSecond: 0, losses: { firstStep: c.step + 1, values: Object.fromEntries(t.lossNames.map((n) => [n, []])) },
     });
     this.setState('paused');
     await this.preview();
@@ -515,15 +506,7 @@ export class Session {
           const json = { ...rest, weightsManifest: [{ paths: [`${name}.weights.bin`], weights: artifacts.weightSpecs }] };
           delete (json as { weightSpecs?: unknown }).weightSpecs;
           files.push({ name: `${name}.json`, data: new TextEncoder().encode(JSON.stringify(json)).buffer as ArrayBuffer });
-          const buffers = Array.isArray(weightData) ? weightData : [weightData!];
-          const total = buffers.reduce((n, b) => n + b.byteLength, 0);
-          const joined = new Uint8Array(total);
-          let at = 0;
-          for (const b of buffers) {
-            joined.set(new Uint8Array(b), at);
-            at += b.byteLength;
-          }
-          files.push({ name: `${name}.weights.bin`, data: joined.buffer });
+          files.push({ name: `${name}.weights.bin`, data: tf.io.concatenateArrayBuffers(weightData!) });
           return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
         }),
       );
@@ -554,7 +537,7 @@ export class Session {
     const x = tf.tidy(() => {
       const rgba = tf.tensor3d(new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength), [image.height, image.width, 4], 'int32');
       const rgb = tf.slice(rgba, [0, 0, 0], [-1, -1, 3]);
-      return tf.expandDims(tf.sub(tf.div(tf.cast(rgb, 'float32'), 127.5), 1)) as tf.Tensor4D;
+      return tf.expandDims(bytesToUnit(rgb)) as tf.Tensor4D;
     });
     const y = imported ? runAtAnySize(imported.model, x, imported.multiple, true) : t!.translate(x, direction, { eval: t!.config.model === 'cycle_gan' });
     const [p] = await pictures([y]);
