@@ -142,17 +142,22 @@ export function fromQuery(query: string): { config: RunConfig; errors: string[] 
   return { config, errors };
 }
 
-/** The reference's command line for this config (train.py flags that differ from its defaults). */
-export function toCommandLine(c: RunConfig, dataroot = './datasets/yours'): string {
-  const flags = changed(c)
+/** The train.py flags of this config that differ from the reference's defaults, e.g. `--model pix2pix --ngf 32`. */
+export function commandLineFlags(c: RunConfig): string {
+  return changed(c)
     .filter(([k]) => k !== 'preview_every')
     .map(([k, v]) => {
       const spec = SPEC.get(k)!;
       if (spec.kind.type === 'bool') return v === 'true' ? `--${k}` : '';
       return `--${k} ${v}`;
     })
-    .filter(Boolean);
-  return `python train.py --dataroot ${dataroot} ${flags.join(' ')}`.trim();
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** The reference's command line for this config (train.py flags that differ from its defaults). */
+export function toCommandLine(c: RunConfig, dataroot = './datasets/yours'): string {
+  return `python train.py --dataroot ${dataroot} ${commandLineFlags(c)}`.trim();
 }
 
 /**

@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { download, modelZip } from '../export/modelZip';
 import type { ExportFile } from '../export/modelZip';
-import { toCommandLine } from '../store/runConfig';
+import { commandLineFlags } from '../store/runConfig';
 import { useStudio } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
 import type { Picture } from '../worker/protocol';
@@ -49,7 +49,7 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
   const exportZip = async () => {
     setBusy('Packing…');
     try {
-      const zip = modelZip(await weights(), runModel ?? config.train.model, toCommandLine(config).replace(/^python train.py --dataroot \S+ ?/, ''));
+      const zip = modelZip(await weights(), runModel ?? config.train.model, commandLineFlags(config));
       download('gan-studio-model.zip', zip as Uint8Array<ArrayBuffer>, 'application/zip');
     } finally {
       setBusy(null);
