@@ -1,5 +1,5 @@
 /** Live loss curves, grouped as the reference logs them: smoothing, log scale, series toggles, hover values. */
-import { useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useStudio } from '../store/studio';
 import { chartRows, LOSS_GROUPS } from './charts/series';
@@ -38,24 +38,25 @@ export function LossCharts() {
     () => groups.map((g) => (history ? chartRows(history.firstStep, history.values, g.names, { smoothing, max: MAX_POINTS, log }) : [])),
     [history, groups, smoothing, log],
   );
+  // a stable toggle (functional update), so the memoized chart tree need not depend on it
+  const toggle = useCallback((name: string) => {
+    setHidden((prev) => {
+      const next = new Set(prev);
+      if (next.has(name)) next.delete(name);
+      else next.add(name);
+      return next;
+    });
+  }, []);
   // the chart tree is rebuilt only when what it draws changes, not on every store update
   const charts = useMemo(
     () =>
       !history || !model ? (
         <p className="muted">Curves appear here once training starts.</p>
       ) : (
-        <ChartGrid groups={groups} rows={rows} log={log} hidden={hidden} onToggle={(name) => toggleRef.current(name)} />
+        <ChartGrid groups={groups} rows={rows} log={log} hidden={hidden} onToggle={toggle} />
       ),
-    [history, model, groups, rows, log, hidden],
+    [history, model, groups, rows, log, hidden, toggle],
   );
-  const toggleRef = useRef((_: string) => {});
-  toggleRef.current = (name: string) => toggle(name);
-  const toggle = (name: string) => {
-    const next = new Set(hidden);
-    if (next.has(name)) next.delete(name);
-    else next.add(name);
-    setHidden(next);
-  };
   return (
     <section className="card charts" aria-labelledby="loss-title">
       <div className="chart-head">
