@@ -181,3 +181,18 @@ test('a run exported as a checkpoint file and imported back resumes at the same 
   await page.getByRole('button', { name: 'Resume', exact: true }).click();
   await waitForStep(page, pausedAt + 1);
 });
+
+test('pause stops a run on the CPU backend too (where reading losses never yields to the event loop)', async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.goto('/?test&preset=tiny&backend=cpu');
+  await expect(page.getByTestId('backend')).toHaveText('cpu');
+  await page.getByRole('button', { name: /Try demo: Warm/ }).click();
+  await expect(page.getByTestId('dataset')).toContainText('200 A and 200 B images');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await waitForStep(page, 5);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect.poll(async () => (await studio(page)).state, { timeout: 30_000 }).toBe('paused');
+  const pausedAt = (await studio(page)).step;
+  await page.waitForTimeout(2000);
+  expect((await studio(page)).step).toBe(pausedAt);
+});

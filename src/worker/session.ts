@@ -301,6 +301,8 @@ export class Session {
             this.setState('paused', `the loss ${bad} became ${chunk.values[bad].find((v) => !Number.isFinite(v))} at step ${t.step}: training diverged. Go back to the last checkpoint and lower --lr`);
             return;
           }
+          // let commands (pause, stop) in: on the CPU backend data() resolves without ever leaving the microtask queue
+          await new Promise((r) => setTimeout(r, 0));
           if (this.generation !== generation) return;
         }
         if (t.step % this.config!.preview_every === 0) await this.preview();
