@@ -56,9 +56,9 @@ export function App() {
             <>
               <span data-testid="backend">{backend.backend}</span>
               <span className="muted" data-testid="adapter">
-                {backend.adapter?.description ?? (backend.backend === 'webgpu' ? 'unknown adapter' : backend.backend === 'cpu' ? 'no GPU in use' : 'GPU through WebGL')}
+                {backend.backend === 'webgpu' ? (backend.adapter?.description ?? 'unknown adapter') : backend.backend === 'cpu' ? 'no GPU in use' : 'GPU through WebGL'}
               </span>
-              {backend.adapter?.software && (
+              {backend.backend === 'webgpu' && backend.adapter?.software && (
                 <span className="warn" data-testid="software-warning">
                   Software GPU: training will be tens of times slower than on a real graphics card.
                 </span>
