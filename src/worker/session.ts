@@ -1,6 +1,8 @@
 /**
  * The training session inside the worker: dataset, trainer, the loop and its checkpoints. It reports
- * through `post`; the loop keeps the generation it started with and stops when that is outdated.
+ * through `post`; the loop keeps the generation it started with and stops when that is outdated. Anything that
+ * reads or replaces the trainer while a loop may be running first waits for that loop to end (`stopLoop`): Adam's
+ * updates replace variable data, so a checkpoint read alongside a running step can read freed memory.
  */
 import * as tf from '@tensorflow/tfjs';
 import { createTrainer, generatorMultiple, runAtAnySize, totalEpochs } from '../model';
@@ -37,6 +39,8 @@ export class Session {
   private runId: string | null = null;
   private state: RunState = 'idle';
   private generation = 0;
+  /** Settles when the current loop has returned. */
+  private loopDone: Promise<void> = Promise.resolve();
   private epochStep = 0;
   private order: number[] = [];
   private history: LossChunk = { firstStep: 1, values: {} };
@@ -54,7 +58,7 @@ export class Session {
 
   /** Reads and decodes a dataset; lists what could not be used. */
   async load(source: DataSource, data: DataOptions): Promise<void> {
-    this.stopLoop();
+    await this.stopLoop();
     this.setState('loading');
     try {
       const dataset = await loadDataset(source, data, (done, total) => this.post({ type: 'loadProgress', done, total }));
@@ -76,7 +80,7 @@ export class Session {
   /** Starts a new run on the loaded dataset; `choose` may first pick the backend it runs on. */
   async start(config: RunConfig, runId?: string, choose?: (measure: (backend: TrainingBackend) => Promise<number>) => Promise<void>): Promise<void> {
     await this.ensureLoaded(config);
-    this.disposeTrainer();
+    await this.disposeTrainer();
     if (choose) await choose((backend) => this.timeSteps(config, backend));
     const t = this.prepare(config);
     this.runId = runId ?? `run-${Date.now().toString(36)}`;
@@ -141,7 +145,7 @@ export class Session {
 
   /** Benchmarks a config on a backend: per-step times, kernels and multiply-adds of a step, memory, peak throughput. */
   async benchmark(config: RunConfig, backend: TrainingBackend, steps: number, maxSeconds: number): Promise<BenchResult> {
-    this.disposeTrainer();
+    await this.disposeTrainer();
     await this.useBackend(backend);
     await this.ensureLoaded(config);
     const t = this.prepare(config);
@@ -178,7 +182,7 @@ export class Session {
         cut,
       };
     } finally {
-      this.disposeTrainer();
+      await this.disposeTrainer();
       this.setState(this.dataset ? 'ready' : 'idle');
     }
   }
@@ -252,7 +256,7 @@ export class Session {
   private run(steps: number) {
     this.stepsLeft = steps;
     this.setState('running');
-    void this.loop(++this.generation);
+    this.loopDone = this.loop(++this.generation);
   }
 
   private async loop(generation: number) {
@@ -263,6 +267,25 @@ export class Session {
     let lastReport = performance.now();
     let stepsSinceReport = 0;
     const total = this.stepsPerEpoch * totalEpochs(t.config);
+    /** One read for all steps since the last report (it also keeps the GPU queue short); appends them to the history. */
+    const report = async (): Promise<LossChunk> => {
+      const packed = tf.stack(pending);
+      const values = await packed.data();
+      tf.dispose([packed, ...pending]);
+      const chunk: LossChunk = { firstStep: pendingFirst, values: Object.fromEntries(names.map((n) => [n, [] as number[]])) };
+      for (let s = 0; s < pending.length; s++) names.forEach((n, j) => chunk.values[n].push(values[s * names.length + j]));
+      pending = [];
+      pendingFirst = t.step + 1;
+      for (const n of names) this.history.values[n].push(...chunk.values[n]);
+      const elapsed = (performance.now() - lastReport) / 1000;
+      this.post({
+        type: 'progress', step: t.step, epoch: t.epoch, epochs: totalEpochs(t.config), totalSteps: total, lr: t.lr,
+        stepsPerSecond: stepsSinceReport / elapsed, losses: chunk,
+      });
+      lastReport = performance.now();
+      stepsSinceReport = 0;
+      return chunk;
+    };
     try {
       while (this.generation === generation && this.stepsLeft > 0 && t.step < total) {
         const { a, b } = this.nextBatch();
@@ -276,25 +299,8 @@ export class Session {
           t.setEpoch(t.epoch + 1);
           this.shuffle();
         }
-        const now = performance.now();
-        const due = now - lastReport >= REPORT_MS || this.stepsLeft === 0 || t.step >= total;
-        if (due) {
-          // One read for all steps since the last report; it also keeps the GPU queue short.
-          const packed = tf.stack(pending);
-          const values = await packed.data();
-          tf.dispose([packed, ...pending]);
-          const chunk: LossChunk = { firstStep: pendingFirst, values: Object.fromEntries(names.map((n) => [n, [] as number[]])) };
-          for (let s = 0; s < pending.length; s++) names.forEach((n, j) => chunk.values[n].push(values[s * names.length + j]));
-          pending = [];
-          pendingFirst = t.step + 1;
-          for (const n of names) this.history.values[n].push(...chunk.values[n]);
-          const elapsed = (performance.now() - lastReport) / 1000;
-          this.post({
-            type: 'progress', step: t.step, epoch: t.epoch, epochs: totalEpochs(t.config), totalSteps: total, lr: t.lr,
-            stepsPerSecond: stepsSinceReport / elapsed, losses: chunk,
-          });
-          lastReport = performance.now();
-          stepsSinceReport = 0;
+        if (performance.now() - lastReport >= REPORT_MS || this.stepsLeft === 0 || t.step >= total) {
+          const chunk = await report();
           const bad = names.find((n) => chunk.values[n].some((v) => !Number.isFinite(v)));
           if (bad) {
             this.generation++;
@@ -303,12 +309,13 @@ export class Session {
           }
           // let commands (pause, stop) in: on the CPU backend data() resolves without ever leaving the microtask queue
           await new Promise((r) => setTimeout(r, 0));
-          if (this.generation !== generation) return;
+          if (this.generation !== generation) break;
         }
         if (t.step % this.config!.preview_every === 0) await this.preview();
         if (performance.now() - this.lastCheckpointAt > this.config!.checkpoint_every_s * 1000) await this.checkpoint();
       }
-      tf.dispose(pending);
+      // steps taken since the last report belong to the history a checkpoint saves
+      if (pending.length) await report();
       if (this.generation === generation) {
         await this.checkpoint();
         this.setState(t.step >= total ? 'done' : 'paused');
@@ -321,11 +328,10 @@ export class Session {
     }
   }
 
+
   async pause(): Promise<void> {
     if (this.state !== 'running') return;
-    // the loop sees the new generation at its next await and exits; checkpoint once it has
-    this.generation++;
-    await new Promise((r) => setTimeout(r, 0));
+    await this.stopLoop();
     await this.checkpoint();
     this.setState('paused');
   }
@@ -336,22 +342,35 @@ export class Session {
     this.run(steps);
   }
 
-  stop(): void {
-    this.generation++;
+  async stop(): Promise<void> {
+    await this.stopLoop();
     this.setState('stopped');
   }
 
   /** Leaves the current run (it stays saved) and goes back to a fresh start on the same data. */
-  reset(): void {
-    this.disposeTrainer();
+  async reset(): Promise<void> {
+    await this.disposeTrainer();
     this.runId = null;
     this.config = null;
     this.history = { firstStep: 1, values: {} };
     this.setState(this.dataset ? 'ready' : 'idle');
   }
 
-  private stopLoop() {
+  /** Ends the running loop, if any, and waits until it has returned. */
+  private async stopLoop(): Promise<void> {
     this.generation++;
+    await this.loopDone;
+  }
+
+  /** Runs `f` with the loop stopped, then lets a running run go on. */
+  private async withLoopHeld<T>(f: () => Promise<T>): Promise<T> {
+    const wasRunning = this.state === 'running';
+    if (wasRunning) await this.stopLoop();
+    try {
+      return await f();
+    } finally {
+      if (wasRunning) this.run(this.stepsLeft);
+    }
   }
 
   /** Changes how often previews are made, for the running run too. */
@@ -436,7 +455,7 @@ export class Session {
     const source = await loadDatasetOf(runId);
     if (!c || !source) throw new Error(`run ${runId} is not saved in this browser`);
     await this.load(source, c.config.data);
-    this.disposeTrainer();
+    await this.disposeTrainer();
     this.runId = c.runId;
     const t = this.prepare(c.config);
     restoreWeights(t, c.weights);
@@ -458,7 +477,7 @@ export class Session {
   /** The current run as one file (checkpoint, history and dataset). */
   async exportCheckpoint(): Promise<{ name: string; data: ArrayBuffer }> {
     if (!this.runId || !this.trainer) throw new Error('no run to export: start or resume one first');
-    if (this.state !== 'running') await this.checkpoint();
+    await this.withLoopHeld(() => this.checkpoint()); // the file holds the run as it is now
     const c = await loadCheckpoint(this.runId);
     const source = await loadDatasetOf(this.runId);
     if (!c || !source) throw new Error('the run has no saved checkpoint yet');
@@ -487,8 +506,8 @@ export class Session {
 
   async deleteRun(runId: string): Promise<void> {
     if (runId === this.runId) {
-      this.stop();
-      this.disposeTrainer();
+      await this.stop();
+      await this.disposeTrainer();
       this.runId = null;
     }
     await deleteRun(runId);
@@ -497,6 +516,10 @@ export class Session {
 
   /** The generators as TF.js Layers models: model.json and weights per generator. */
   async exportWeights(): Promise<{ name: string; data: ArrayBuffer }[]> {
+    return this.withLoopHeld(() => this.saveGenerators());
+  }
+
+  private async saveGenerators(): Promise<{ name: string; data: ArrayBuffer }[]> {
     const t = this.trainer;
     if (!t) throw new Error('nothing to export: start or resume a run first');
     const files: { name: string; data: ArrayBuffer }[] = [];
@@ -547,8 +570,8 @@ export class Session {
     return p;
   }
 
-  private disposeTrainer() {
-    this.generation++;
+  private async disposeTrainer(): Promise<void> {
+    await this.stopLoop();
     this.trainer?.dispose();
     this.trainer = null;
   }
@@ -559,8 +582,8 @@ export class Session {
     this.storeA = this.storeB = null;
   }
 
-  dispose(): void {
-    this.disposeTrainer();
+  async dispose(): Promise<void> {
+    await this.disposeTrainer();
     this.disposeData();
   }
 }

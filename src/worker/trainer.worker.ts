@@ -22,7 +22,7 @@ async function init(backend?: TrainingBackend) {
     // A lost device (driver reset, GPU removed) ends this backend; the last checkpoint survives it.
     const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
     void device?.lost.then((info) => {
-      session.stop();
+      void session.stop();
       post({ type: 'error', message: `the GPU device was lost (${info.message || info.reason}). Reload the page and resume the run from its last checkpoint.`, recoverable: false });
     });
   }
