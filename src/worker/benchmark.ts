@@ -95,3 +95,68 @@ export async function peakThroughput(): Promise<{ matmulGflops: number; conv2dGf
     tf.dispose([a, x, w]);
   }
 }
+
+/** What the backend really did during a call: GPU programs dispatched and bytes moved between CPU and GPU. */
+export interface Traffic {
+  /** GPU programs run (webgpu: compute dispatches; webgl: shader runs); null on the CPU backend. */
+  dispatches: number | null;
+  /** Tensor data uploaded to the GPU (bytes). */
+  uploadBytes: number;
+  /** Uniform (shader parameter) bytes written to the GPU, webgpu only. */
+  uniformBytes: number;
+  /** Bytes read back from the GPU. */
+  readBytes: number;
+}
+
+type Patchable = Record<string, unknown>;
+
+/** Counts dispatches and CPU↔GPU bytes of `run` by wrapping the current backend's own entry points. */
+export async function countTraffic(run: () => Promise<void>): Promise<Traffic> {
+  const backend = tf.backend() as unknown as Patchable;
+  const name = tf.getBackend();
+  const traffic: Traffic = { dispatches: name === 'cpu' ? null : 0, uploadBytes: 0, uniformBytes: 0, readBytes: 0 };
+  const undo: (() => void)[] = [];
+  const wrap = (target: Patchable, key: string, before: (...args: never[]) => void) => {
+    const original = target[key] as (...args: unknown[]) => unknown;
+    if (typeof original !== 'function') return;
+    target[key] = function (this: unknown, ...args: unknown[]) {
+      (before as (...a: unknown[]) => void)(...args);
+      return original.apply(this, args);
+    };
+    undo.push(() => (target[key] = original));
+  };
+  const bytesOf = (d: { shape: number[]; dtype: string } | undefined) =>
+    d ? (d.dtype === 'complex64' ? 8 : 4) * d.shape.reduce((a, b) => a * b, 1) : 0;
+  if (name === 'webgpu') {
+    type Data = { shape: number[]; dtype: string; values: unknown; resource: unknown };
+    const map = backend.tensorMap as { get(id: object): Data | undefined };
+    wrap(backend, 'recordAndSubmit', () => traffic.dispatches!++);
+    wrap(backend, 'uploadToGPU', (id: object) => {
+      const d = map.get(id);
+      if (d && d.resource == null && d.values != null) traffic.uploadBytes += bytesOf(d);
+    });
+    wrap(backend, 'getBufferData', (buffer: { size: number }) => (traffic.readBytes += buffer.size));
+    const queue = backend.queue as Patchable;
+    wrap(queue, 'writeBuffer', (_b: unknown, _o: number, _d: unknown, _do: number, size: number) => (traffic.uniformBytes += size));
+  } else if (name === 'webgl') {
+    type Data = { shape: number[]; dtype: string; values: unknown; texture: unknown };
+    const map = backend.texData as { get(id: object): Data | undefined };
+    wrap(backend, 'runWebGLProgram', () => traffic.dispatches!++);
+    wrap(backend, 'uploadToGPU', (id: object) => {
+      const d = map.get(id);
+      if (d && d.texture == null && d.values != null) traffic.uploadBytes += bytesOf(d);
+    });
+    const read = (id: object) => {
+      const d = map.get(id);
+      if (d && d.values == null) traffic.readBytes += bytesOf(d);
+    };
+    wrap(backend, 'read', read);
+    wrap(backend, 'readSync', read);
+  }
+  try {
+    await run();
+  } finally {
+    for (const u of undo.reverse()) u();
+  }
+  return traffic;
+}
