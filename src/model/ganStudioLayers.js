@@ -38,6 +38,26 @@ export function registerGanStudioLayers(tf) {
     }
   }
 
+  /**
+   * (x − mean) / sqrt(var + eps) per sample and channel, with its gradient written out: 7 kernels back instead of
+   * the ~25 that differentiating mean, variance and rsqrt op by op takes. dx = rstd · (dy − mean(dy) − y · mean(dy · y)).
+   */
+  const instanceNorm = (x, epsilon) =>
+    tf.customGrad((x, save) => {
+      const centred = tf.sub(x, tf.mean(x, [1, 2], true));
+      const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centred), [1, 2], true), epsilon));
+      const y = tf.mul(centred, rstd);
+      save([y, rstd]);
+      return {
+        value: y,
+        gradFunc: (dy, [y, rstd]) => {
+          const dyMean = tf.mean(dy, [1, 2], true);
+          const dyYMean = tf.mean(tf.mul(dy, y), [1, 2], true);
+          return tf.mul(tf.sub(tf.sub(dy, dyMean), tf.mul(y, dyYMean)), rstd);
+        },
+      };
+    })(x);
+
   class InstanceNormalization extends tf.layers.Layer {
     static className = 'InstanceNormalization';
     constructor(args = {}) {
@@ -48,11 +68,7 @@ export function registerGanStudioLayers(tf) {
       return oneShape(inputShape);
     }
     call(inputs) {
-      return tf.tidy(() => {
-        const x = one(inputs);
-        const { mean, variance } = tf.moments(x, [1, 2], true);
-        return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon)));
-      });
+      return tf.tidy(() => instanceNorm(one(inputs), this.epsilon));
     }
     getConfig() {
       return { ...super.getConfig(), epsilon: this.epsilon };

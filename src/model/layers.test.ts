@@ -14,6 +14,26 @@ describe('InstanceNormalization', () => {
     for (let i = 0; i < v.length; i++) expect(v[i]).toBeCloseTo(1, i % 4 === 2 ? 2 : 4);
     tf.dispose([x, y, mean, variance]);
   });
+  it('has the gradient of the op-by-op formula, in far fewer kernels', async () => {
+    const x = tf.tidy(() => tf.randomNormal([2, 6, 5, 3], 0, 1, 'float32', 7).mul(tf.tensor1d([1, 20, 0.05])).add(tf.tensor1d([3, -1, 0])));
+    const w = tf.randomNormal([2, 6, 5, 3], 0, 1, 'float32', 8); // a loss that weighs every output differently
+    const layer = new InstanceNormalization();
+    const opByOp = (v: tf.Tensor) => {
+      const { mean, variance } = tf.moments(v, [1, 2], true);
+      return tf.mul(tf.sub(v, mean), tf.rsqrt(tf.add(variance, 1e-5)));
+    };
+    const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(layer.apply(v) as tf.Tensor, w)));
+    const reference = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(opByOp(v), w)));
+    const a = ours(x);
+    const b = reference(x);
+    const scale = tf.max(tf.abs(b)).dataSync()[0];
+    expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / scale).toBeLessThan(1e-4);
+    const kernels = async (f: () => tf.Tensor) => (await tf.profile(() => f())).kernels.length;
+    const fewer = await kernels(() => ours(x));
+    const more = await kernels(() => reference(x));
+    expect(fewer).toBeLessThan(more * 0.7);
+    tf.dispose([x, w, a, b]);
+  });
   it('has no weights and ignores training mode', () => {
     const layer = new InstanceNormalization();
     const x = tf.randomNormal([1, 4, 4, 2]);
