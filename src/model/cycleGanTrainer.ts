@@ -68,6 +68,7 @@ export class CycleGanTrainer extends TrainerBase implements Trainer {
       G: trainableVariables(this.models.netG_A, this.models.netG_B),
       D: trainableVariables(this.models.netD_A, this.models.netD_B),
     };
+    this.createOptimizers(this.variables);
     this.sharePasses = extras.sharePasses ?? config.norm !== 'batch';
     this.fake_A_pool = new ImagePool(config.pool_size, extras.random);
     this.fake_B_pool = new ImagePool(config.pool_size, extras.random);

@@ -35,6 +35,7 @@ export class Pix2PixTrainer extends TrainerBase implements Trainer {
       }),
     };
     this.variables = { G: trainableVariables(this.models.netG), D: trainableVariables(this.models.netD) };
+    this.createOptimizers(this.variables);
   }
 
   /** fake_B = netG(real_A), in training mode. */

@@ -1,5 +1,6 @@
 /** What both trainers share: Adam optimizers, the schedule, dropout seeding, translation at any size. */
 import * as tf from '@tensorflow/tfjs';
+import { FlatAdam } from './adam';
 import { StepDropout } from './layers';
 import type { Direction, TrainConfig } from './options';
 import { sizeMultiple } from './options';
@@ -25,7 +26,7 @@ export interface Trainer {
   /** The networks, under the reference's names (`netG`, `netD` / `netG_A`, `netG_B`, `netD_A`, `netD_B`). */
   readonly models: Readonly<Record<string, tf.LayersModel>>;
   /** The generator optimizer and the discriminator optimizer. */
-  readonly optimizers: { readonly G: tf.AdamOptimizer; readonly D: tf.AdamOptimizer };
+  readonly optimizers: { readonly G: FlatAdam; readonly D: FlatAdam };
   /** The variables each optimizer updates, in a fixed order (checkpoints name moments by position). */
   readonly variables: { readonly G: tf.Variable[]; readonly D: tf.Variable[] };
   /** Training steps taken (a restored run sets it). */
@@ -47,9 +48,9 @@ export interface Trainer {
 /** PyTorch's Adam epsilon (TF.js would default to 1e-7). */
 const ADAM_EPSILON = 1e-8;
 
-/** Adam with the reference's betas. */
-export function createAdam(config: TrainConfig): tf.AdamOptimizer {
-  return tf.train.adam(config.lr, config.beta1, 0.999, ADAM_EPSILON);
+/** Adam with the reference's betas over a fixed list of variables. */
+export function createAdam(config: TrainConfig, variables: tf.Variable[]): FlatAdam {
+  return new FlatAdam(variables, config.lr, config.beta1, 0.999, ADAM_EPSILON);
 }
 
 /** The trainable `tf.Variable`s of some models, for an explicit optimizer variable list. */
@@ -57,10 +58,6 @@ export function trainableVariables(...models: tf.LayersModel[]): tf.Variable[] {
   return models.flatMap((m) => m.trainableWeights.map((w) => w.read() as tf.Variable));
 }
 
-/** Sets the learning rate an Adam optimizer uses from its next step on. */
-export function setLearningRate(optimizer: tf.AdamOptimizer, lr: number): void {
-  (optimizer as unknown as { learningRate: number }).learningRate = lr;
-}
 
 /** Seeds (or, with null, unseeds) every `StepDropout` layer of the models. */
 export function seedDropout(models: tf.LayersModel[], seed: number | null): void {
@@ -118,14 +115,19 @@ function padReflect(x: tf.Tensor4D, ph: number, pw: number): tf.Tensor4D {
 
 /** Common state of both trainers: optimizers, schedule, step counter. */
 export abstract class TrainerBase {
-  readonly optimizers: { readonly G: tf.AdamOptimizer; readonly D: tf.AdamOptimizer };
+  /** Set by `createOptimizers` once the subclass has built its networks. */
+  optimizers!: { readonly G: FlatAdam; readonly D: FlatAdam };
   step = 0;
   epoch = 1;
   lr: number;
 
   constructor(readonly config: TrainConfig) {
-    this.optimizers = { G: createAdam(config), D: createAdam(config) };
     this.lr = config.lr;
+  }
+
+  /** One Adam for the generators' variables and one for the discriminators'. */
+  protected createOptimizers(variables: { G: tf.Variable[]; D: tf.Variable[] }): void {
+    this.optimizers = { G: createAdam(this.config, variables.G), D: createAdam(this.config, variables.D) };
   }
 
   /** Side multiple the generators need. */
@@ -136,8 +138,8 @@ export abstract class TrainerBase {
   setEpoch(epoch: number): void {
     this.epoch = epoch;
     this.lr = learningRateAt(epoch, this.config);
-    setLearningRate(this.optimizers.G, this.lr);
-    setLearningRate(this.optimizers.D, this.lr);
+    this.optimizers.G.learningRate = this.lr;
+    this.optimizers.D.learningRate = this.lr;
   }
 
   /** Frees the optimizers' moments. */
