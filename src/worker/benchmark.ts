@@ -1,6 +1,13 @@
 /** Measurements of training steps on the current backend: time per step, kernels, multiply-adds, memory, peak throughput. */
 import * as tf from '@tensorflow/tfjs';
 
+/** Memory in use after some steps of a benchmark. */
+export interface MemoryPoint {
+  steps: number;
+  bytes: number;
+  tensors: number;
+}
+
 /** One benchmark case's numbers. */
 export interface BenchResult {
   backend: string;
@@ -12,9 +19,10 @@ export interface BenchResult {
   kernelKinds: { name: string; count: number }[];
   /** Multiply-adds of one step, summed over its conv and matmul kernels (forward and backward) from their shapes. */
   macsPerStep: number;
-  /** Bytes read back to the CPU per step (the loss values). */
-  bytesReadPerStep: number;
-  memory: { after10: { bytes: number; tensors: number } | null; afterAll: { bytes: number; tensors: number } };
+  /** GPU dispatches and bytes moved between CPU and GPU in one step. */
+  traffic: Traffic;
+  /** Device bytes and live tensors after 10 steps and after all steps taken (`steps` says how many). */
+  memory: { after10: MemoryPoint | null; afterAll: MemoryPoint };
   peakBytes: number;
   /** Best GFLOP/s of a 1024² matmul and of a 128² × 64 → 64 3x3 conv on this backend, measured in the same run. */
   limits: { matmulGflops: number; conv2dGflops: number };

@@ -72,7 +72,7 @@ export type Command =
   | { type: 'importCheckpoint'; file: Blob }
   | { type: 'translate'; image: Picture; direction: 'AtoB' | 'BtoA'; requestId: number; useImported?: boolean }
   | { type: 'importModel'; files: File[] }
-  | { type: 'benchmark'; config: RunConfig; backend: TrainingBackend; steps: number; maxSeconds: number }
+  | { type: 'benchmark'; config: RunConfig; backend: TrainingBackend; steps: number; maxSeconds: number; memorySteps?: number }
   | { type: 'dispose' };
 
 /** A saved run, as the list of runs shows it. */

@@ -17,7 +17,7 @@ import { bytesToUnit, centredPlan, ImageStore } from './imageStore';
 import type { Part } from './imageStore';
 import type { DataSource, LossChunk, Picture, PreviewRow, RunConfig, RunState, WorkerEvent } from './protocol';
 import type { TrainingBackend } from './backend';
-import { peakThroughput, profileStep } from './benchmark';
+import { countTraffic, peakThroughput, profileStep } from './benchmark';
 import type { BenchResult } from './benchmark';
 import { validateRunConfig } from '../store/runConfig';
 import type { DataOptions } from '../data/preprocess';
@@ -143,39 +143,45 @@ export class Session {
     }
   }
 
-  /** Benchmarks a config on a backend: per-step times, kernels and multiply-adds of a step, memory, peak throughput. */
-  async benchmark(config: RunConfig, backend: TrainingBackend, steps: number, maxSeconds: number): Promise<BenchResult> {
+  /**
+   * Benchmarks a config on a backend: per-step times, kernels, dispatches and multiply-adds of a step, memory after 10
+   * steps and after `memorySteps` (untimed steps past the timed ones, while `maxSeconds` lasts), peak throughput.
+   */
+  async benchmark(config: RunConfig, backend: TrainingBackend, steps: number, maxSeconds: number, memorySteps = 0): Promise<BenchResult> {
     await this.disposeTrainer();
     await this.useBackend(backend);
     await this.ensureLoaded(config);
     const t = this.prepare(config);
     const step = () => this.awaitedStep(t);
-    const memory = () => ({ bytes: tf.memory().numBytes, tensors: tf.memory().numTensors });
+    const memory = (after: number) => ({ steps: after, bytes: tf.memory().numBytes, tensors: tf.memory().numTensors });
     try {
       const start = performance.now();
+      const outOfTime = () => (performance.now() - start) / 1000 > maxSeconds;
       await step(); // warm-up: shader compilation
       const profile = await profileStep(step);
+      const traffic = await countTraffic(step);
       const msPerStep: number[] = [];
       let after10: BenchResult['memory']['after10'] = null;
       let cut = false;
-      for (let i = 0; i < steps; i++) {
-        if (i > 0 && (performance.now() - start) / 1000 > maxSeconds) {
-          cut = true;
+      let taken = 0;
+      for (; taken < Math.max(steps, memorySteps); taken++) {
+        if (taken > 0 && outOfTime()) {
+          cut = taken < steps;
           break;
         }
         const t0 = performance.now();
         await step();
-        msPerStep.push(performance.now() - t0);
-        if (i === 9) after10 = memory();
+        if (taken < steps) msPerStep.push(performance.now() - t0);
+        if (taken === 9) after10 = memory(10);
       }
-      const afterAll = memory();
+      const afterAll = memory(taken);
       return {
         backend,
         msPerStep,
         kernelsPerStep: profile.kernels,
         kernelKinds: profile.kinds,
         macsPerStep: profile.macs,
-        bytesReadPerStep: 4 * t.lossNames.length,
+        traffic,
         memory: { after10, afterAll },
         peakBytes: profile.peakBytes,
         limits: await peakThroughput(),
@@ -311,7 +317,8 @@ export class Session {
           await new Promise((r) => setTimeout(r, 0));
           if (this.generation !== generation) break;
         }
-        if (t.step % this.config!.preview_every === 0) await this.preview();
+        // the first step's too, so a new run shows its translations at once rather than after preview_every steps
+        if (t.step % this.config!.preview_every === 0 || t.step === 1) await this.preview();
         if (performance.now() - this.lastCheckpointAt > this.config!.checkpoint_every_s * 1000) await this.checkpoint();
       }
       // steps taken since the last report belong to the history a checkpoint saves

@@ -104,7 +104,7 @@ async function handle(cmd: Command): Promise<void> {
       return post({ type: 'translated', requestId: cmd.requestId, image }, [image.data.buffer]);
     }
     case 'benchmark':
-      return post({ type: 'benchmarkResult', result: await session.benchmark(cmd.config, cmd.backend, cmd.steps, cmd.maxSeconds) });
+      return post({ type: 'benchmarkResult', result: await session.benchmark(cmd.config, cmd.backend, cmd.steps, cmd.maxSeconds, cmd.memorySteps) });
     case 'dispose':
       return session.dispose();
     default:
