@@ -1,6 +1,6 @@
 /** Live loss curves, grouped as the reference logs them: smoothing, log scale, series toggles, hover values. */
-import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
+import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { useStudio } from '../store/studio';
 import { chartRows, LOSS_GROUPS } from './charts/series';
 
@@ -29,7 +29,9 @@ function useThrottled<T>(value: T, ms: number): T {
 export function LossCharts() {
   // drawing SVG charts is the page's heaviest work: throttle it, and render it interruptibly
   const history = useDeferredValue(useThrottled(useStudio((s) => s.history), REDRAW_MS));
-  const model = useStudio((s) => s.runModel);
+  // before a run, the chosen model's empty charts: they show where curves will appear, and the first (slowest)
+  // drawing of a chart happens before training rather than during it
+  const model = useStudio((s) => s.runModel ?? s.config.train.model);
   const [smoothing, setSmoothing] = useState(0.6);
   const [log, setLog] = useState(false);
   const [hidden, setHidden] = useState<Set<string>>(new Set());
@@ -50,11 +52,10 @@ export function LossCharts() {
   // the chart tree is rebuilt only when what it draws changes, not on every store update
   const charts = useMemo(
     () =>
-      !history || !model ? (
-        <p className="muted">Curves appear here once training starts.</p>
-      ) : (
+      <>
+        {!history && <p className="muted">Curves appear here once training starts.</p>}
         <ChartGrid groups={groups} rows={rows} log={log} hidden={hidden} onToggle={toggle} />
-      ),
+      </>,
     [history, model, groups, rows, log, hidden, toggle],
   );
   return (
@@ -82,26 +83,80 @@ interface ChartGridProps {
   onToggle(name: string): void;
 }
 
+/** Width of an element, followed with a ResizeObserver (its callback renders outside React's layout phase). */
+function useWidth(): [(el: HTMLElement | null) => void, number] {
+  const [width, setWidth] = useState(0);
+  const observer = useRef<ResizeObserver | null>(null);
+  const ref = useCallback((el: HTMLElement | null) => {
+    observer.current?.disconnect();
+    if (!el) return;
+    observer.current = new ResizeObserver(([entry]) => setWidth(Math.floor(entry.contentRect.width)));
+    observer.current.observe(el);
+  }, []);
+  return [ref, width];
+}
+
+const CHART_HEIGHT = 180;
+/** Each chart draws in its own task, this long after the previous one: one long task becomes several short ones. */
+const STAGGER_MS = 120;
+
+/** The value, handed on `delay` ms after it changes (null until the first time). */
+function useDelayed<T>(value: T, delay: number): T | null {
+  const [shown, setShown] = useState<T | null>(null);
+  useEffect(() => {
+    const id = setTimeout(() => setShown(value), delay);
+    return () => clearTimeout(id);
+  }, [value, delay]);
+  return shown;
+}
+
 function ChartGrid({ groups, rows, log, hidden, onToggle }: ChartGridProps) {
+  // sized by our own observer, not recharts' ResponsiveContainer, whose measuring re-render runs synchronously
+  // in a layout effect inside the charts' first draw
+  const [measure, width] = useWidth();
   return (
     <div className="chart-grid" data-testid="charts">
       {groups.map((g, i) => (
-        <figure key={g.title} className="chart" data-testid={`chart-${i}`} data-points={rows[i].length}>
+        <figure key={g.title} className="chart" data-testid={`chart-${i}`} data-points={rows[i].length} ref={i === 0 ? measure : undefined}>
           <figcaption>{g.title}</figcaption>
-          <ResponsiveContainer width="100%" height={180}>
-            <LineChart data={rows[i]} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
-              <CartesianGrid strokeOpacity={0.15} />
-              <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} tick={{ fontSize: 11 }} allowDecimals={false} />
-              <YAxis scale={log ? 'log' : 'auto'} domain={['auto', 'auto']} tick={{ fontSize: 11 }} width={44} allowDataOverflow />
-              <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))} labelFormatter={(s) => `step ${s}`} />
-              <Legend onClick={(e) => onToggle(String(e.dataKey))} wrapperStyle={{ fontSize: 12, cursor: 'pointer' }} />
-              {g.names.map((n, j) => (
-                <Line key={n} dataKey={n} stroke={COLOURS[j % COLOURS.length]} dot={false} isAnimationActive={false} strokeWidth={1.5} hide={hidden.has(n)} connectNulls={false} />
-              ))}
-            </LineChart>
-          </ResponsiveContainer>
+          <div className="legend">
+            {g.names.map((n, j) => (
+              <button key={n} type="button" className="legend-item" aria-pressed={!hidden.has(n)} title={hidden.has(n) ? `Show ${n}` : `Hide ${n}`} onClick={() => onToggle(n)}>
+                <span className="swatch" style={{ background: COLOURS[j % COLOURS.length] }} /> {n}
+              </button>
+            ))}
+          </div>
+          <Chart names={g.names} rows={rows[i]} width={width} delay={i * STAGGER_MS} log={log} hidden={hidden} />
         </figure>
       ))}
     </div>
   );
 }
+
+interface ChartProps {
+  names: string[];
+  rows: Record<string, number>[];
+  width: number;
+  delay: number;
+  log: boolean;
+  hidden: Set<string>;
+}
+
+// recharts' own Legend is replaced by the buttons above: keyboard-reachable, and a third cheaper to draw
+const Chart = memo(function Chart({ names, rows, width, delay, log, hidden }: ChartProps) {
+  const data = useDelayed(rows, delay);
+  // the tooltip is mounted on the first hover: it is a large share of a chart's drawing cost
+  const [hovered, setHovered] = useState(false);
+  if (!data || width <= 0) return <div style={{ height: CHART_HEIGHT }} />;
+  return (
+    <LineChart width={width} height={CHART_HEIGHT} data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }} onMouseEnter={() => setHovered(true)}>
+      <CartesianGrid strokeOpacity={0.15} />
+      <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} tick={{ fontSize: 11 }} allowDecimals={false} />
+      <YAxis scale={log ? 'log' : 'auto'} domain={['auto', 'auto']} tick={{ fontSize: 11 }} width={44} allowDataOverflow />
+      {hovered && <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))} labelFormatter={(s) => `step ${s}`} />}
+      {names.map((n, j) => (
+        <Line key={n} dataKey={n} stroke={COLOURS[j % COLOURS.length]} dot={false} isAnimationActive={false} strokeWidth={1.5} hide={hidden.has(n)} connectNulls={false} />
+      ))}
+    </LineChart>
+  );
+});
