@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { FlatAdam } from './adam';
 
-const shapes = [[3, 3, 2, 4], [4], [1, 1, 4, 2], [2]];
+// more than one chunk of 7, with sizes that differ
+const shapes = [[3, 3, 2, 4], [4], [1, 1, 4, 2], [2], [5], [2, 2, 2, 3], [3], [4, 4, 1, 2], [1], [7]];
 const variables = (seed: number) => shapes.map((s, i) => tf.variable(tf.randomNormal(s, 0, 1, 'float32', seed + i)));
 /** Gradients that change each step, some tiny (the bias-before-instance-norm case). */
 const gradients = (vs: tf.Variable[], step: number) =>
@@ -75,7 +76,7 @@ describe('FlatAdam', () => {
     const reference = tf.train.adam(1e-3, 0.5, 0.999, 1e-8);
     const fewer = await count(flat);
     const more = await count(reference);
-    expect(fewer).toBeLessThan(more / 3);
+    expect(fewer).toBeLessThan(more / 2);
     flat.dispose();
     reference.dispose();
     tf.dispose(vs);
