@@ -18,4 +18,10 @@ test('on a software GPU the automatic choice measures each backend on the run it
   expect(rates[chosen]).toBe(Math.max(...Object.values(rates)));
   await expect(page.getByTestId('backend')).toHaveText(chosen);
   await expect.poll(() => page.evaluate(() => window.__studio!.store.getState().progress?.step ?? 0), { timeout: 60_000 }).toBeGreaterThan(2);
+
+  // a new run of the same model reuses the measurement instead of timing every backend again
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.getByRole('button', { name: 'Start new run' }).click();
+  await expect(choice).toContainText('at an earlier Start of the same model', { timeout: 30_000 });
+  await expect(choice).toContainText(`Chose ${chosen}`);
 });

@@ -78,10 +78,10 @@ export class Session {
   }
 
   /** Starts a new run on the loaded dataset; `choose` may first pick the backend it runs on. */
-  async start(config: RunConfig, runId?: string, choose?: (measure: (backend: TrainingBackend) => Promise<number>) => Promise<void>): Promise<void> {
+  async start(config: RunConfig, runId?: string, choose?: (config: RunConfig, measure: (backend: TrainingBackend) => Promise<number>) => Promise<void>): Promise<void> {
     await this.ensureLoaded(config);
     await this.disposeTrainer();
-    if (choose) await choose((backend) => this.timeSteps(config, backend));
+    if (choose) await choose(config, (backend) => this.timeSteps(config, backend));
     const t = this.prepare(config);
     this.runId = runId ?? `run-${Date.now().toString(36)}`;
     this.history = { firstStep: 1, values: Object.fromEntries(t.lossNames.map((n) => [n, []])) };

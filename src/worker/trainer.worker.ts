@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DATA_DEFAULTS } from '../data/preprocess';
 import { pickBackend, TRAINING_BACKENDS } from './backend';
 import type { BackendReport, TrainingBackend } from './backend';
-import type { BackendMeasurement, Command, WorkerEvent } from './protocol';
+import type { BackendMeasurement, Command, RunConfig, WorkerEvent } from './protocol';
 import { unreachable } from './protocol';
 import { Session } from './session';
 
@@ -33,9 +33,18 @@ async function init(backend?: TrainingBackend) {
  * The automatic choice: on a real GPU, WebGPU. On a software adapter (or none), time a few steps of the run's
  * own model on each backend that trains and keep the fastest: on a software GPU the CPU often wins.
  */
-async function choose(measure: (backend: TrainingBackend) => Promise<number>): Promise<void> {
+async function choose(config: RunConfig, measure: (backend: TrainingBackend) => Promise<number>): Promise<void> {
   if (!report) await init();
   if (report!.backend === 'webgpu' && !report!.adapter?.software) return;
+  const key = costKey(config);
+  const earlier = measured.get(key);
+  if (earlier) {
+    await tf.setBackend(earlier.chosen);
+    await tf.ready();
+    report = { ...report!, backend: earlier.chosen };
+    post({ type: 'backendChosen', measurement: { ...earlier, reason: `${earlier.reason} (at an earlier Start of the same model)` }, report });
+    return;
+  }
   const msPerStep: BackendMeasurement['msPerStep'] = {};
   for (const b of TRAINING_BACKENDS) {
     try {
@@ -53,8 +62,16 @@ async function choose(measure: (backend: TrainingBackend) => Promise<number>): P
   report = { ...report!, backend: chosen };
   const fmt = (b: TrainingBackend) => (msPerStep[b] == null ? `${b} failed` : `${b} ${(1000 / msPerStep[b]!).toFixed(2)} steps/s`);
   const reason = `${adapter?.software ? `the GPU is a software one (${adapter.description})` : 'no hardware WebGPU'}: measured ${TRAINING_BACKENDS.map(fmt).join(', ')}`;
+  measured.set(key, { chosen, msPerStep, reason });
   post({ type: 'backendChosen', measurement: { chosen, msPerStep, reason }, report });
 }
+
+/** Choices measured in this page, by what sets a step's cost: a later Start of the same model needs no timing. */
+const measured = new Map<string, BackendMeasurement>();
+const costKey = (c: RunConfig) => {
+  const t = c.train;
+  return JSON.stringify([t.model, t.netG, t.netD, t.n_layers_D, t.ngf, t.ndf, t.norm, t.no_dropout, t.lambda_identity, t.input_nc, t.output_nc, c.batch_size, c.data.crop_size]);
+};
 
 async function handle(cmd: Command): Promise<void> {
   switch (cmd.type) {
