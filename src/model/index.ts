@@ -1,5 +1,6 @@
 /** The engine's public surface: everything outside `src/model` imports from here. */
 import './cpuKernels';
+import './meanGradient';
 export * from './options';
 export { createGenerator, createDiscriminator, countParams } from './networks';
 export { ReflectionPadding2D, InstanceNormalization, CropTopLeft, StepDropout, CUSTOM_LAYER_NAMES } from './layers';
