@@ -4,7 +4,7 @@
  */
 import { create } from 'zustand';
 import type { DatasetSummary } from '../data/dataset';
-import type { BackendReport } from '../worker/backend';
+import type { BackendReport, TrainingBackend } from '../worker/backend';
 import type { BackendChoice, BackendMeasurement, LossChunk, Picture, PreviewRow, RunInfo, RunState, WorkerEvent } from '../worker/protocol';
 import type { PresetName } from '../ui/presets';
 import { presetConfig } from '../ui/presets';
@@ -29,6 +29,8 @@ export interface StudioState {
   setBackendChoice(choice: BackendChoice): void;
   /** What the last automatic choice measured. */
   measurement: BackendMeasurement | null;
+  /** The backend the automatic choice is timing now, if it is. */
+  timing: TrainingBackend | null;
   dataset: DatasetSummary | null;
   thumbnails: { A: Picture[]; B: Picture[] } | null;
   loading: { done: number; total: number } | null;
@@ -95,6 +97,7 @@ export const useStudio = create<StudioState>((set, get) => ({
   backendChoice: initialBackendChoice(),
   setBackendChoice: (backendChoice) => set({ backendChoice }),
   measurement: null,
+  timing: null,
   dataset: null,
   thumbnails: null,
   loading: null,
@@ -113,8 +116,10 @@ export const useStudio = create<StudioState>((set, get) => ({
     switch (event.type) {
       case 'ready':
         return set({ backend: event.report });
+      case 'backendTiming':
+        return set({ timing: event.backend, measurement: null });
       case 'backendChosen':
-        return set({ backend: event.report, measurement: event.measurement });
+        return set({ backend: event.report, measurement: event.measurement, timing: null });
       case 'dataset': {
         // the layout decides the mode; the chosen preset's networks for that mode, the data options kept
         const current = get().config;
@@ -132,6 +137,7 @@ export const useStudio = create<StudioState>((set, get) => ({
           runState: event.state,
           runId: event.runId,
           reason: event.reason ?? null,
+          timing: event.state === 'running' ? null : get().timing,
           loading: event.state === 'loading' ? { done: 0, total: 0 } : get().loading,
           ...(fresh ? { history: null, previews: null, progress: null } : {}),
         });
@@ -161,7 +167,7 @@ export const useStudio = create<StudioState>((set, get) => ({
       case 'benchmarkResult':
         return; // handled by whoever asked
       case 'error':
-        return set({ error: event.message });
+        return set({ error: event.message, timing: null });
       default: {
         const never: never = event;
         return never;

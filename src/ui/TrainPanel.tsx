@@ -29,7 +29,8 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
   const measurement = useStudio((s) => s.measurement);
   const problems = validateRunConfig(config);
   const running = runState === 'running';
-  const canStart = !!dataset && dataset.countA > 0 && runState !== 'loading' && !running && problems.length === 0;
+  const timing = useStudio((s) => s.timing);
+  const canStart = !!dataset && dataset.countA > 0 && runState !== 'loading' && !running && !timing && problems.length === 0;
   const hasRun = runState === 'paused' || running;
 
   const toggle = () => client.send({ type: running ? 'pause' : 'resume' });
@@ -75,6 +76,11 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
           <option value="cpu">CPU</option>
         </select>
       </label>
+      {timing && (
+        <p className="small" data-testid="backend-timing" role="status">
+          Timing {timing} on this model to choose the fastest backend on this machine…
+        </p>
+      )}
       {measurement && (
         <p className="small" data-testid="backend-choice">
           Chose {measurement.chosen}: {measurement.reason}.

@@ -98,6 +98,8 @@ export type RunState = 'idle' | 'loading' | 'ready' | 'running' | 'paused' | 'st
 export type WorkerEvent =
   | { type: 'ready'; report: BackendReport }
   | { type: 'backendChosen'; measurement: BackendMeasurement; report: BackendReport }
+  /** The automatic choice is timing this backend on the run's model (before the run's first step). */
+  | { type: 'backendTiming'; backend: TrainingBackend }
   | { type: 'dataset'; summary: DatasetSummary; thumbnails?: { A: Picture[]; B: Picture[] } }
   | { type: 'loadProgress'; done: number; total: number }
   | { type: 'state'; state: RunState; runId: string | null; reason?: string }

@@ -47,6 +47,7 @@ async function choose(config: RunConfig, measure: (backend: TrainingBackend) => 
   }
   const msPerStep: BackendMeasurement['msPerStep'] = {};
   for (const b of TRAINING_BACKENDS) {
+    post({ type: 'backendTiming', backend: b });
     try {
       msPerStep[b] = await measure(b);
     } catch {
