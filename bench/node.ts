@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createTrainer, sizeMultiple } from '../src/model';
 import { enableNodeWebGPU } from '../src/model/nodeWebgpu';
 import type { ModelName, TrainConfig } from '../src/model';
-import { countTraffic, peakThroughput, profileStep } from '../src/worker/benchmark';
+import { countTraffic, peakThroughput, profileStep, stepStats } from '../src/worker/benchmark';
 import { presetConfig } from '../src/ui/presets';
 import type { PresetName } from '../src/ui/presets';
 
@@ -41,7 +41,6 @@ const steps = Number(process.env.BENCH_STEPS ?? 5);
 /** Overrides every case's crop: kernel and dispatch counts do not depend on it, so counting can run small. */
 const cropOverride = process.env.BENCH_CROP ? Number(process.env.BENCH_CROP) : null;
 
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.round(q * (xs.length - 1))];
 
 const why = await enableNodeWebGPU();
 if (why) console.log(`webgpu unavailable: ${why}`);
@@ -74,10 +73,10 @@ for (const backend of backends) {
       await step();
       ms.push(performance.now() - t0);
     }
-    const median = quantile(ms, 0.5);
+    const { median, p10, p90 } = stepStats(ms);
     const gflop = (2 * profile.macs) / 1e9;
     const row = {
-      case: c.name, crop, backend, adapter, medianMs: median, p10Ms: quantile(ms, 0.1), p90Ms: quantile(ms, 0.9),
+      case: c.name, crop, backend, adapter, medianMs: median, p10Ms: p10, p90Ms: p90,
       kernelsPerStep: profile.kernels, dispatchesPerStep: traffic.dispatches, uploadBytes: traffic.uploadBytes,
       uniformBytes: traffic.uniformBytes, readBytes: traffic.readBytes, gflopPerStep: gflop,
       achievedGflops: gflop / (median / 1000), limits, topKernels: profile.kinds,

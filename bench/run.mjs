@@ -35,10 +35,6 @@ const server = await serve(port);
 const browser = await launch();
 const real = realGpu;
 
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
-};
 const rows = [];
 let machine = null;
 try {
@@ -74,7 +70,7 @@ try {
             }),
           { c, backend, steps, maxSeconds, memorySteps },
         );
-        const median = quantile(result.msPerStep, 0.5) ?? NaN;
+        const { median, p10, p90 } = result.stepMs;
         const gflopsPerStep = (2 * result.macsPerStep) / 1e9;
         const limit = Math.max(result.limits.matmulGflops, result.limits.conv2dGflops);
         const row = {
@@ -83,8 +79,8 @@ try {
           adapter: report.adapter?.description ?? '',
           stepsTimed: result.msPerStep.length,
           medianMs: median,
-          p10Ms: quantile(result.msPerStep, 0.1) ?? NaN,
-          p90Ms: quantile(result.msPerStep, 0.9) ?? NaN,
+          p10Ms: p10,
+          p90Ms: p90,
           stepsPerSecond: 1000 / median,
           kernelsPerStep: result.kernelsPerStep,
           gflopPerStep: gflopsPerStep,

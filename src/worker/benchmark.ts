@@ -13,6 +13,8 @@ export interface BenchResult {
   backend: string;
   /** Milliseconds of each timed step (after one warm-up step), each awaited to completion. */
   msPerStep: number[];
+  /** Their median and 10th / 90th percentiles. */
+  stepMs: { median: number; p10: number; p90: number };
   /** Kernels one training step dispatches (from tf.profile). */
   kernelsPerStep: number;
   /** The most frequent kernel kinds of one step. */
@@ -30,11 +32,21 @@ export interface BenchResult {
   cut: boolean;
 }
 
+/** The q-quantile (0 to 1) of some values, by nearest rank; NaN when there are none. */
+export function quantile(xs: number[], q: number): number {
+  if (!xs.length) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
+}
+
+/** Median, 10th and 90th percentile of per-step times. */
+export const stepStats = (ms: number[]) => ({ median: quantile(ms, 0.5), p10: quantile(ms, 0.1), p90: quantile(ms, 0.9) });
+
 type KernelInfo = { name: string; inputShapes: number[][]; outputShapes: number[][] };
 
 /** Multiply-adds of one kernel from its shapes (0 for kernels that are not convs or matmuls). */
 export function kernelMacs(k: KernelInfo): number {
-  const prod = (s: number[] | undefined) => (s ?? []).reduce((a, b) => a * b, 1);
+  const prod = (s: number[] | undefined) => tf.util.sizeFromShape(s ?? []);
   switch (k.name) {
     case 'Conv2D':
     case 'FusedConv2D': {
@@ -133,27 +145,25 @@ export async function countTraffic(run: () => Promise<void>): Promise<Traffic> {
     };
     undo.push(() => (target[key] = original));
   };
-  const bytesOf = (d: { shape: number[]; dtype: string } | undefined) =>
-    d ? (d.dtype === 'complex64' ? 8 : 4) * d.shape.reduce((a, b) => a * b, 1) : 0;
-  if (name === 'webgpu') {
-    type Data = { shape: number[]; dtype: string; values: unknown; resource: unknown };
-    const map = backend.tensorMap as { get(id: object): Data | undefined };
-    wrap(backend, 'recordAndSubmit', () => traffic.dispatches!++);
+  type Data = { shape: number[]; dtype: string; values: unknown; resource?: unknown; texture?: unknown };
+  const bytesOf = (d: Data) => (d.dtype === 'complex64' ? 8 : 4) * tf.util.sizeFromShape(d.shape);
+  /** Counts an upload: data still on the CPU, not yet on the device (`resource` on webgpu, `texture` on webgl). */
+  const countUploads = (map: { get(id: object): Data | undefined }, onDevice: 'resource' | 'texture') =>
     wrap(backend, 'uploadToGPU', (id: object) => {
       const d = map.get(id);
-      if (d && d.resource == null && d.values != null) traffic.uploadBytes += bytesOf(d);
+      if (d && d[onDevice] == null && d.values != null) traffic.uploadBytes += bytesOf(d);
     });
+  if (name === 'webgpu') {
+    const map = backend.tensorMap as { get(id: object): Data | undefined };
+    wrap(backend, 'recordAndSubmit', () => traffic.dispatches!++);
+    countUploads(map, 'resource');
     wrap(backend, 'getBufferData', (buffer: { size: number }) => (traffic.readBytes += buffer.size));
     const queue = backend.queue as Patchable;
     wrap(queue, 'writeBuffer', (_b: unknown, _o: number, _d: unknown, _do: number, size: number) => (traffic.uniformBytes += size));
   } else if (name === 'webgl') {
-    type Data = { shape: number[]; dtype: string; values: unknown; texture: unknown };
     const map = backend.texData as { get(id: object): Data | undefined };
     wrap(backend, 'runWebGLProgram', () => traffic.dispatches!++);
-    wrap(backend, 'uploadToGPU', (id: object) => {
-      const d = map.get(id);
-      if (d && d.texture == null && d.values != null) traffic.uploadBytes += bytesOf(d);
-    });
+    countUploads(map, 'texture');
     const read = (id: object) => {
       const d = map.get(id);
       if (d && d.values == null) traffic.readBytes += bytesOf(d);

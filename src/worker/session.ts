@@ -17,7 +17,7 @@ import { bytesToUnit, centredPlan, ImageStore } from './imageStore';
 import type { Part } from './imageStore';
 import type { DataSource, LossChunk, Picture, PreviewRow, RunConfig, RunState, WorkerEvent } from './protocol';
 import type { TrainingBackend } from './backend';
-import { countTraffic, peakThroughput, profileStep } from './benchmark';
+import { countTraffic, peakThroughput, profileStep, stepStats } from './benchmark';
 import type { BenchResult } from './benchmark';
 import { validateRunConfig } from '../store/runConfig';
 import type { DataOptions } from '../data/preprocess';
@@ -178,6 +178,7 @@ export class Session {
       return {
         backend,
         msPerStep,
+        stepMs: stepStats(msPerStep),
         kernelsPerStep: profile.kernels,
         kernelKinds: profile.kinds,
         macsPerStep: profile.macs,
@@ -334,7 +335,6 @@ export class Session {
       this.post({ type: 'error', message: `training stopped: ${e instanceof Error ? e.message : String(e)}`, recoverable: true });
     }
   }
-
 
   async pause(): Promise<void> {
     if (this.state !== 'running') return;
