@@ -38,13 +38,16 @@ async function choose(config: RunConfig, measure: (backend: TrainingBackend) => 
   if (report!.backend === 'webgpu' && !report!.adapter?.software) return;
   const key = costKey(config);
   const earlier = measured.get(key);
-  if (earlier) {
-    await tf.setBackend(earlier.chosen);
-    await tf.ready();
-    report = { ...report!, backend: earlier.chosen };
-    post({ type: 'backendChosen', measurement: { ...earlier, reason: `${earlier.reason} (at an earlier Start of the same model)` }, report });
-    return;
-  }
+  if (!earlier) measured.set(key, await timeBackends(measure));
+  const measurement = earlier ? { ...earlier, reason: `${earlier.reason} (at an earlier Start of the same model)` } : measured.get(key)!;
+  await tf.setBackend(measurement.chosen);
+  await tf.ready();
+  report = { ...report!, backend: measurement.chosen };
+  post({ type: 'backendChosen', measurement, report });
+}
+
+/** Times each backend that trains on the run's model; the fastest is chosen. */
+async function timeBackends(measure: (backend: TrainingBackend) => Promise<number>): Promise<BackendMeasurement> {
   const msPerStep: BackendMeasurement['msPerStep'] = {};
   for (const b of TRAINING_BACKENDS) {
     post({ type: 'backendTiming', backend: b });
@@ -56,15 +59,10 @@ async function choose(config: RunConfig, measure: (backend: TrainingBackend) => 
   }
   const ranked = TRAINING_BACKENDS.filter((b) => msPerStep[b] != null).sort((x, y) => msPerStep[x]! - msPerStep[y]!);
   if (!ranked.length) throw new Error('no backend could run a training step');
-  const chosen = ranked[0];
-  await tf.setBackend(chosen);
-  await tf.ready();
   const adapter = report!.adapter;
-  report = { ...report!, backend: chosen };
   const fmt = (b: TrainingBackend) => (msPerStep[b] == null ? `${b} failed` : `${b} ${(1000 / msPerStep[b]!).toFixed(2)} steps/s`);
   const reason = `${adapter?.software ? `the GPU is a software one (${adapter.description})` : 'no hardware WebGPU'}: measured ${TRAINING_BACKENDS.map(fmt).join(', ')}`;
-  measured.set(key, { chosen, msPerStep, reason });
-  post({ type: 'backendChosen', measurement: { chosen, msPerStep, reason }, report });
+  return { chosen: ranked[0], msPerStep, reason };
 }
 
 /** Choices measured in this page, by what sets a step's cost: a later Start of the same model needs no timing. */
