@@ -37,6 +37,19 @@ async function watchLongTasks(page: Page) {
 const waitForStep = async (page: Page, atLeast: number, timeout = 120_000) =>
   expect.poll(async () => (await studio(page)).step, { timeout, intervals: [500] }).toBeGreaterThanOrEqual(atLeast);
 
+/** Opens the page on a forced backend, trains a demo past `steps` steps and pauses it; returns the step it paused at. */
+async function trainDemoThenPause(page: Page, o: { backend: string; demo: RegExp; dataset: string; steps: number; pauseWithinMs: number }) {
+  await page.goto(`/?test&preset=tiny&backend=${o.backend}`);
+  await expect(page.getByTestId('backend')).toHaveText(o.backend);
+  await page.getByRole('button', { name: o.demo }).click();
+  await expect(page.getByTestId('dataset')).toContainText(o.dataset);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await waitForStep(page, o.steps);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect.poll(async () => (await studio(page)).state, { timeout: o.pauseWithinMs }).toBe('paused');
+  return (await studio(page)).step;
+}
+
 test('a folder through the directory input trains; pause stops; a reload resumes at the same step', async ({ page }) => {
   test.setTimeout(300_000);
   await watchLongTasks(page);
@@ -153,15 +166,7 @@ test('a loss that turns NaN pauses the run with a message and offers the last ch
 
 test('a run exported as a checkpoint file and imported back resumes at the same step with its curves', async ({ page }) => {
   test.setTimeout(240_000);
-  await page.goto('/?test&preset=tiny&backend=webgpu');
-  await expect(page.getByTestId('backend')).toHaveText('webgpu');
-  await page.getByRole('button', { name: /Try demo: Shapes/ }).click();
-  await expect(page.getByTestId('dataset')).toContainText('200 pairs');
-  await page.getByRole('button', { name: 'Start' }).click();
-  await waitForStep(page, 3);
-  await page.getByRole('button', { name: 'Pause' }).click();
-  await expect.poll(async () => (await studio(page)).state, { timeout: 60_000 }).toBe('paused');
-  const pausedAt = (await studio(page)).step;
+  const pausedAt = await trainDemoThenPause(page, { backend: 'webgpu', demo: /Try demo: Shapes/, dataset: '200 pairs', steps: 3, pauseWithinMs: 60_000 });
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export checkpoint' }).click()]);
   expect(download.suggestedFilename()).toMatch(/pix2pix-step\d+\.ganstudio\.zip$/);
@@ -184,15 +189,7 @@ test('a run exported as a checkpoint file and imported back resumes at the same 
 
 test('pause stops a run on the CPU backend too (where reading losses never yields to the event loop)', async ({ page }) => {
   test.setTimeout(120_000);
-  await page.goto('/?test&preset=tiny&backend=cpu');
-  await expect(page.getByTestId('backend')).toHaveText('cpu');
-  await page.getByRole('button', { name: /Try demo: Warm/ }).click();
-  await expect(page.getByTestId('dataset')).toContainText('200 A and 200 B images');
-  await page.getByRole('button', { name: 'Start' }).click();
-  await waitForStep(page, 5);
-  await page.getByRole('button', { name: 'Pause' }).click();
-  await expect.poll(async () => (await studio(page)).state, { timeout: 30_000 }).toBe('paused');
-  const pausedAt = (await studio(page)).step;
+  const pausedAt = await trainDemoThenPause(page, { backend: 'cpu', demo: /Try demo: Warm/, dataset: '200 A and 200 B images', steps: 5, pauseWithinMs: 30_000 });
   await page.waitForTimeout(2000);
   expect((await studio(page)).step).toBe(pausedAt);
 });
