@@ -81,9 +81,12 @@ export class FlatAdam extends tf.Optimizer {
         c.m.assign(m);
         c.v.assign(v);
         const updated = tf.sub(flat(c.variables), tf.mul(tf.div(m, tf.add(tf.sqrt(v), epsHat)), stepSize));
-        if (c.variables.length === 1) c.variables[0].assign(tf.reshape(updated, c.variables[0].shape));
+        if (c.variables.length === 1) {
+          c.variables[0].assign(tf.reshape(updated, c.variables[0].shape));
+          return;
+        }
         let offset = 0;
-        for (const x of c.variables.length > 1 ? c.variables : []) {
+        for (const x of c.variables) {
           x.assign(tf.reshape(tf.slice(updated, offset, x.size), x.shape));
           offset += x.size;
         }

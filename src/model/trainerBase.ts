@@ -58,7 +58,6 @@ export function trainableVariables(...models: tf.LayersModel[]): tf.Variable[] {
   return models.flatMap((m) => m.trainableWeights.map((w) => w.read() as tf.Variable));
 }
 
-
 /** Seeds (or, with null, unseeds) every `StepDropout` layer of the models. */
 export function seedDropout(models: tf.LayersModel[], seed: number | null): void {
   let i = 0;

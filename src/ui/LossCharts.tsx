@@ -119,6 +119,7 @@ function ChartGrid({ groups, rows, log, hidden, onToggle }: ChartGridProps) {
       {groups.map((g, i) => (
         <figure key={g.title} className="chart" data-testid={`chart-${i}`} data-points={rows[i].length} ref={i === 0 ? measure : undefined}>
           <figcaption>{g.title}</figcaption>
+          {/* our buttons rather than recharts' Legend: keyboard-reachable, and a third cheaper to draw */}
           <div className="legend">
             {g.names.map((n, j) => (
               <button key={n} type="button" className="legend-item" aria-pressed={!hidden.has(n)} title={hidden.has(n) ? `Show ${n}` : `Hide ${n}`} onClick={() => onToggle(n)}>
@@ -142,7 +143,6 @@ interface ChartProps {
   hidden: Set<string>;
 }
 
-// recharts' own Legend is replaced by the buttons above: keyboard-reachable, and a third cheaper to draw
 const Chart = memo(function Chart({ names, rows, width, delay, log, hidden }: ChartProps) {
   const data = useDelayed(rows, delay);
   // the tooltip is mounted on the first hover: it is a large share of a chart's drawing cost
