@@ -10,8 +10,8 @@ import { createTrainer, sizeMultiple } from '../src/model';
 import { enableNodeWebGPU } from '../src/model/nodeWebgpu';
 import type { ModelName, TrainConfig } from '../src/model';
 import { countTraffic, peakThroughput, profileStep, stepStats } from '../src/worker/benchmark';
-import { presetConfig } from '../src/ui/presets';
-import type { PresetName } from '../src/ui/presets';
+import { presetConfig } from '../src/config/presets';
+import type { PresetName } from '../src/config/presets';
 
 interface Case {
   key: string;

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useStudio } from './studio';
-import { validateRunConfig } from './runConfig';
+import { validateRunConfig } from '../config/runConfig';
 import type { DatasetSummary } from '../data/dataset';
 
 const initial = useStudio.getState();

@@ -6,10 +6,10 @@ import { create } from 'zustand';
 import type { DatasetSummary } from '../data/dataset';
 import type { BackendReport, TrainingBackend } from '../worker/backend';
 import type { BackendChoice, BackendMeasurement, LossChunk, Picture, PreviewRow, RunInfo, RunState, WorkerEvent } from '../worker/protocol';
-import type { PresetName } from '../ui/presets';
-import { presetConfig } from '../ui/presets';
+import type { PresetName } from '../config/presets';
+import { presetConfig } from '../config/presets';
 import type { RunConfig } from '../worker/protocol';
-import { fromQuery, getOption, setOption } from './runConfig';
+import { fromQuery, getOption, setOption } from '../config/runConfig';
 
 /** The latest progress numbers (the worker's progress event without its losses). */
 export type Progress = Omit<Extract<WorkerEvent, { type: 'progress' }>, 'type' | 'losses'>;

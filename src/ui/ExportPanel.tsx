@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { download, modelZip } from '../export/modelZip';
 import type { ExportFile } from '../export/modelZip';
-import { commandLineFlags } from '../store/runConfig';
+import { commandLineFlags } from '../config/runConfig';
 import { useStudio } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
 import type { Picture } from '../worker/protocol';

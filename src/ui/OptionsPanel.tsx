@@ -1,10 +1,10 @@
 /** Model and options: mode, presets, every reference option by name, and the reference's command line both ways. */
 import { useState } from 'react';
 import { useStudio } from '../store/studio';
-import { applyCommandLine, getOption, OPTIONS, parseValue, setOption, toCommandLine, validateRunConfig } from '../store/runConfig';
-import type { OptionSpec } from '../store/runConfig';
-import { PRESETS } from './presets';
-import type { PresetName } from './presets';
+import { applyCommandLine, getOption, OPTIONS, parseValue, setOption, toCommandLine, validateRunConfig } from '../config/runConfig';
+import type { OptionSpec } from '../config/runConfig';
+import { PRESETS } from '../config/presets';
+import type { PresetName } from '../config/presets';
 
 const BASIC = ['model', 'netG', 'ngf', 'ndf', 'crop_size', 'load_size', 'n_epochs', 'n_epochs_decay'];
 

@@ -2,7 +2,7 @@
 import { useEffect } from 'react';
 import { useStudio } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
-import { validateRunConfig } from '../store/runConfig';
+import { validateRunConfig } from '../config/runConfig';
 import type { BackendChoice } from '../worker/protocol';
 
 /** Time to the end of the schedule, in words. */

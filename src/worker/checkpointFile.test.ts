@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { packCheckpoint, unpackCheckpoint } from './checkpointFile';
 import type { Checkpoint } from './checkpointStore';
-import { defaultRunConfig } from '../store/runConfig';
+import { defaultRunConfig } from '../config/runConfig';
 
 const checkpoint: Checkpoint = {
   runId: 'run-x',

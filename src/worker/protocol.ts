@@ -4,21 +4,11 @@
  */
 import type { DataOptions } from '../data/preprocess';
 import type { DatasetSummary, DemoName, SourceFile } from '../data/dataset';
-import type { TrainConfig } from '../model/options';
 import type { BackendReport, TrainingBackend } from './backend';
 import type { BenchResult } from './benchmark';
 
-/** Everything a run is configured by: the engine's options, the data options and the worker's own. */
-export interface RunConfig {
-  train: TrainConfig;
-  data: DataOptions;
-  /** Images per step (the reference's `batch_size`). */
-  batch_size: number;
-  /** A preview every this many steps. */
-  preview_every: number;
-  /** Save a checkpoint at least this often, in seconds (and on pause). */
-  checkpoint_every_s: number;
-}
+export type { RunConfig } from '../config/runConfig';
+import type { RunConfig } from '../config/runConfig';
 
 /** An RGBA image that crosses the boundary as a transferable buffer. */
 export interface Picture {

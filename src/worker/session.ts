@@ -19,7 +19,7 @@ import type { DataSource, LossChunk, Picture, PreviewRow, RunConfig, RunState, W
 import type { TrainingBackend } from './backend';
 import { countTraffic, peakThroughput, profileStep, stepStats } from './benchmark';
 import type { BenchResult } from './benchmark';
-import { validateRunConfig } from '../store/runConfig';
+import { validateRunConfig } from '../config/runConfig';
 import type { DataOptions } from '../data/preprocess';
 import { restoreOptimizers, restorePools, restoreWeights, saveOptimizers, savePools, saveWeights } from './snapshot';
 

@@ -6,7 +6,18 @@ import { GAN_MODES, LR_POLICIES, MODEL_DEFAULTS, MODELS, NET_D, NET_G, NORMS, si
 import type { ModelName, TrainConfig } from '../model/options';
 import { DATA_DEFAULTS, PREPROCESS } from '../data/preprocess';
 import type { DataOptions } from '../data/preprocess';
-import type { RunConfig } from '../worker/protocol';
+
+/** Everything a run is configured by: the engine's options, the data options and the worker's own. */
+export interface RunConfig {
+  train: TrainConfig;
+  data: DataOptions;
+  /** Images per step (the reference's `batch_size`). */
+  batch_size: number;
+  /** A preview every this many steps. */
+  preview_every: number;
+  /** Save a checkpoint at least this often, in seconds (and on pause). */
+  checkpoint_every_s: number;
+}
 
 type Kind = { type: 'int'; min: number } | { type: 'float'; min: number } | { type: 'bool' } | { type: 'enum'; values: readonly string[] };
 

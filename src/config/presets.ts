@@ -2,7 +2,7 @@
 import { MODEL_DEFAULTS } from '../model/options';
 import type { ModelName } from '../model/options';
 import { DATA_DEFAULTS } from '../data/preprocess';
-import type { RunConfig } from '../worker/protocol';
+import type { RunConfig } from './runConfig';
 
 export const PRESETS = {
   tiny: 'Tiny: 32 px, smallest networks (tests, CPU)',
