@@ -50,11 +50,14 @@ export type Command =
   | { type: 'resume' }
   | { type: 'step'; count: number }
   | { type: 'stop' }
+  /** Save a checkpoint now if the run has unsaved steps (the page is being hidden or closed). */
+  | { type: 'save' }
   | { type: 'reset' }
   | { type: 'preview' }
   | { type: 'setPreviewEvery'; every: number }
   | { type: 'listRuns' }
-  | { type: 'resumeRun'; runId: string }
+  /** Loads a saved run onto the chosen backend, as Start does, and trains on. */
+  | { type: 'resumeRun'; runId: string; backend?: BackendChoice }
   | { type: 'deleteRun'; runId: string }
   | { type: 'revert' }
   | { type: 'exportWeights' }
@@ -82,14 +85,22 @@ export interface LossChunk {
 }
 
 /** The run's state machine. */
-export type RunState = 'idle' | 'loading' | 'ready' | 'running' | 'paused' | 'stopped' | 'done';
+export type RunState = 'idle' | 'loading' | 'ready' | 'starting' | 'running' | 'paused' | 'stopped' | 'done';
 
 /** Worker → main thread. */
 export type WorkerEvent =
   | { type: 'ready'; report: BackendReport }
   | { type: 'backendChosen'; measurement: BackendMeasurement; report: BackendReport }
   /** The automatic choice is timing this backend on the run's model (before the run's first step). */
-  | { type: 'backendTiming'; backend: TrainingBackend }
+  | {
+      type: 'backendTiming';
+      backend: TrainingBackend;
+      /** Its place among the backends timed (0-based), of how many. */
+      index: number;
+      of: number;
+      /** How long it may take before it counts as too slow (null: the first one timed sets the bar). */
+      budgetMs: number | null;
+    }
   | { type: 'dataset'; summary: DatasetSummary; thumbnails?: { A: Picture[]; B: Picture[] } }
   | { type: 'loadProgress'; done: number; total: number }
   | { type: 'state'; state: RunState; runId: string | null; reason?: string }
