@@ -103,16 +103,54 @@ test('a folder through the directory input trains; pause stops; a reload resumes
 
   await page.reload();
   await expect(page.getByTestId('backend')).toHaveText('webgpu');
+  // a paused run was not interrupted: no offer, it is in the list
+  await expect(page.getByTestId('interrupted')).toHaveCount(0);
+  // one click loads the run and trains on from where it paused, with its curves
   await page.getByRole('button', { name: /^Resume run/ }).first().click();
-  await expect.poll(async () => (await studio(page)).state, { timeout: 60_000 }).toBe('paused');
-  const resumed = await studio(page);
-  expect(resumed.step).toBe(pausedAt);
-  // the curves keep their history
-  expect(resumed.losses.D_A.length).toBe(pausedAt);
-  await page.getByRole('button', { name: 'Resume', exact: true }).click();
+  await expect.poll(async () => (await studio(page)).state, { timeout: 60_000 }).toBe('running');
   await waitForStep(page, pausedAt + 2);
   const after = await studio(page);
   expect(after.losses.D_A.length).toBe(after.step);
+});
+
+test('a reload mid-run loses at most a few seconds of training; one click resumes it on the chosen backend', async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.goto('/?test&preset=tiny');
+  await page.getByRole('button', { name: /Try demo: Shapes/ }).click();
+  await expect(page.getByTestId('dataset')).toContainText('200 pairs');
+  await page.getByRole('combobox', { name: 'Backend' }).selectOption('cpu');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('backend-choice')).toContainText('Training on cpu: chosen in the Backend menu');
+  await waitForStep(page, 40);
+  await page.waitForTimeout(7000); // past the first timed checkpoint
+  const before = await page.evaluate(() => {
+    const s = window.__studio!.store.getState();
+    return { step: s.progress!.step, rate: s.progress!.stepsPerSecond, state: s.runState };
+  });
+  expect(before.state).toBe('running');
+
+  // closing the page mid-run asks first; accepting it reloads
+  const dialogs: string[] = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.type());
+    void d.accept();
+  });
+  await page.reload();
+  expect(dialogs).toContain('beforeunload');
+
+  // the new page offers the interrupted run; the Backend menu is set again, and Resume uses it, as Start does
+  await expect(page.getByTestId('interrupted')).toContainText('Training was interrupted');
+  await page.getByRole('combobox', { name: 'Backend' }).selectOption('cpu');
+  await page.getByRole('button', { name: 'Resume it' }).click();
+  await expect.poll(async () => (await studio(page)).state, { timeout: 60_000 }).toBe('running');
+  await expect(page.getByTestId('backend-choice')).toContainText('Training on cpu');
+  await expect(page.getByTestId('backend')).toHaveText('cpu');
+  const resumedAt = await page.evaluate(() => window.__studio!.store.getState().history!.values.G_L1.length);
+  const lostSeconds = (before.step - resumedAt) / before.rate;
+  console.log(`reload at step ${before.step} (${before.rate.toFixed(1)} steps/s): resumed from step ${resumedAt}, ${lostSeconds.toFixed(1)} s of training lost`);
+  expect(resumedAt).toBeGreaterThan(0);
+  expect(lostSeconds).toBeLessThan(8);
+  await waitForStep(page, resumedAt + 5);
 });
 
 test('a zip dropped on the page is read, laid out by its folders, and trains', async ({ page }) => {
@@ -172,19 +210,47 @@ test('a run exported as a checkpoint file and imported back resumes at the same 
   expect(download.suggestedFilename()).toMatch(/pix2pix-step\d+\.ganstudio\.zip$/);
   const file = await download.path();
 
-  // gone from this browser...
+  // gone from this browser, after saying yes (Delete asks first, and Keep keeps it)...
   await page.getByRole('button', { name: /^Delete run/ }).first().click();
+  await expect(page.getByRole('group', { name: 'Confirm delete' })).toContainText('This is the run in hand');
+  await page.getByRole('button', { name: 'Keep it' }).click();
+  await expect(page.getByRole('button', { name: /^Resume run/ })).toHaveCount(1);
+  await page.getByRole('button', { name: /^Delete run/ }).first().click();
+  await page.getByRole('button', { name: 'Yes, delete' }).click();
   await expect(page.getByText('None yet')).toBeVisible();
-  // ...and back from the file
+  // ...and back from the file: one click resumes it at the same step with its curves
   await page.reload();
   await page.getByLabel('Import checkpoint').setInputFiles(file!);
+  const first = page.evaluate(
+    () =>
+      new Promise<{ step: number; losses: number }>((resolve) => {
+        const off = window.__studio!.store.subscribe((s) => {
+          if (s.history && s.progress) {
+            off();
+            resolve({ step: s.progress.step, losses: s.history.values.G_L1.length });
+          }
+        });
+      }),
+  );
   await page.getByRole('button', { name: /^Resume run/ }).first().click();
-  await expect.poll(async () => (await studio(page)).state, { timeout: 60_000 }).toBe('paused');
-  const resumed = await studio(page);
-  expect(resumed.step).toBe(pausedAt);
-  expect(resumed.losses.G_L1.length).toBe(pausedAt);
-  await page.getByRole('button', { name: 'Resume', exact: true }).click();
+  expect(await first).toEqual({ step: pausedAt, losses: pausedAt });
+  await expect.poll(async () => (await studio(page)).state, { timeout: 60_000 }).toBe('running');
   await waitForStep(page, pausedAt + 1);
+});
+
+test('Stop ends a run saved at its exact last step, and says no time is left', async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.goto('/?test&preset=tiny&backend=cpu');
+  await page.getByRole('button', { name: /Try demo: Shapes/ }).click();
+  await expect(page.getByTestId('dataset')).toContainText('200 pairs');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await waitForStep(page, 20);
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect.poll(async () => (await studio(page)).state, { timeout: 30_000 }).toBe('stopped');
+  const stoppedAt = (await studio(page)).step;
+  await expect(page.getByTestId('runs')).toHaveAttribute('data-checkpoint', String(stoppedAt));
+  await expect(page.getByTestId('runs')).toContainText(`step ${stoppedAt} `);
+  await expect(page.getByTestId('eta')).toHaveText('– (stopped)');
 });
 
 test('pause stops a run on the CPU backend too (where reading losses never yields to the event loop)', async ({ page }) => {

@@ -10,6 +10,7 @@ import type { PresetName } from '../config/presets';
 import { presetConfig } from '../config/presets';
 import type { RunConfig } from '../worker/protocol';
 import { fromQuery, getOption, setOption } from '../config/runConfig';
+import { interruptedRun, noteTraining } from './activeRun';
 
 /** The latest progress numbers (the worker's progress event without its losses). */
 export type Progress = Omit<Extract<WorkerEvent, { type: 'progress' }>, 'type' | 'losses'>;
@@ -29,8 +30,8 @@ export interface StudioState {
   setBackendChoice(choice: BackendChoice): void;
   /** What the last automatic choice measured. */
   measurement: BackendMeasurement | null;
-  /** The backend the automatic choice is timing now, if it is. */
-  timing: TrainingBackend | null;
+  /** The backend the automatic choice is timing now, if it is: which, its place in the order, since when. */
+  timing: { backend: TrainingBackend; index: number; of: number; budgetMs: number | null; since: number } | null;
   dataset: DatasetSummary | null;
   thumbnails: { A: Picture[]; B: Picture[] } | null;
   loading: { done: number; total: number } | null;
@@ -45,6 +46,8 @@ export interface StudioState {
   previews: { step: number; rows: PreviewRow[] } | null;
   lastCheckpoint: { step: number; savedAt: number } | null;
   runs: RunInfo[];
+  /** A run that was training when the previous page closed (reload, crash): the Saved runs card offers it. */
+  interruptedRun: string | null;
   error: string | null;
   /** Applies one worker event. */
   apply(event: WorkerEvent): void;
@@ -110,6 +113,7 @@ export const useStudio = create<StudioState>((set, get) => ({
   previews: null,
   lastCheckpoint: null,
   runs: [],
+  interruptedRun: interruptedRun(),
   error: null,
   clearError: () => set({ error: null }),
   apply(event) {
@@ -117,7 +121,7 @@ export const useStudio = create<StudioState>((set, get) => ({
       case 'ready':
         return set({ backend: event.report });
       case 'backendTiming':
-        return set({ timing: event.backend, measurement: null });
+        return set({ timing: { backend: event.backend, index: event.index, of: event.of, budgetMs: event.budgetMs, since: Date.now() }, measurement: null });
       case 'backendChosen':
         return set({ backend: event.report, measurement: event.measurement, timing: null });
       case 'dataset': {
@@ -133,11 +137,14 @@ export const useStudio = create<StudioState>((set, get) => ({
         return set({ loading: { done: event.done, total: event.total } });
       case 'state': {
         const fresh = event.runId !== get().runId;
+        if (event.state === 'running') noteTraining(event.runId);
+        else if (event.state !== 'starting' && event.state !== 'loading') noteTraining(null);
         return set({
           runState: event.state,
+          ...(event.state === 'running' ? { interruptedRun: null } : {}),
           runId: event.runId,
           reason: event.reason ?? null,
-          timing: event.state === 'running' ? null : get().timing,
+          timing: event.state === 'starting' ? get().timing : null,
           loading: event.state === 'loading' ? { done: 0, total: 0 } : get().loading,
           ...(fresh ? { history: null, previews: null, progress: null } : {}),
         });

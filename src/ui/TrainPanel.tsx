@@ -1,5 +1,5 @@
 /** Run controls and live numbers: step, epoch, learning rate, speed, the latest losses. */
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { useStudio } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
 import { validateRunConfig } from '../config/runConfig';
@@ -16,6 +16,30 @@ export function eta(stepsLeft: number, stepsPerSecond: number): string {
   return `${(s / 86400).toFixed(1)} days`;
 }
 
+/** True when a key press belongs to a form control (a select, a field, a button) rather than to the page. */
+function inFormControl(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON', 'OPTION'].includes(target.tagName));
+}
+
+type Timing = NonNullable<ReturnType<typeof useStudio.getState>['timing']>;
+
+/** What the automatic backend choice is doing: which backend, how far along, and how long it may still take. */
+function BackendTiming({ timing }: { timing: Timing }) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const id = setInterval(() => setNow(Date.now()), 250);
+    return () => clearInterval(id);
+  }, []);
+  const seconds = Math.max(0, (now - timing.since) / 1000);
+  return (
+    <p className="small" data-testid="backend-timing" role="status">
+      Choosing the fastest backend on this machine: timing {timing.backend} ({timing.index + 1} of {timing.of}) on this model, {seconds.toFixed(0)} s
+      {timing.budgetMs !== null && ` of at most ${Math.ceil(timing.budgetMs / 1000)} s`}…{' '}
+      <progress value={timing.index + Math.min(0.95, timing.budgetMs ? (seconds * 1000) / timing.budgetMs : 0.5)} max={timing.of} aria-label="Backend timing progress" /> Stop cancels.
+    </p>
+  );
+}
+
 export function TrainPanel({ client }: { client: TrainingClient }) {
   const dataset = useStudio((s) => s.dataset);
   const runState = useStudio((s) => s.runState);
@@ -30,13 +54,14 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
   const problems = validateRunConfig(config);
   const running = runState === 'running';
   const timing = useStudio((s) => s.timing);
-  const canStart = !!dataset && dataset.countA > 0 && runState !== 'loading' && !running && !timing && problems.length === 0;
+  const starting = runState === 'starting';
+  const canStart = !!dataset && dataset.countA > 0 && runState !== 'loading' && !running && !starting && problems.length === 0;
   const hasRun = runState === 'paused' || running;
 
   const toggle = () => client.send({ type: running ? 'pause' : 'resume' });
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.code === 'Space' && hasRun && !(e.target instanceof HTMLInputElement || e.target instanceof HTMLButtonElement)) {
+      if (e.code === 'Space' && hasRun && !inFormControl(e.target)) {
         e.preventDefault();
         toggle();
       }
@@ -56,7 +81,7 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
         <button disabled={!hasRun} onClick={toggle}>
           {running ? 'Pause' : 'Resume'}
         </button>
-        <button disabled={!hasRun} onClick={() => client.send({ type: 'stop' })}>
+        <button disabled={!hasRun && !starting} onClick={() => client.send({ type: 'stop' })} title={starting ? 'Cancel the Start' : 'End the run, saved at its last step'}>
           Stop
         </button>
         <button
@@ -76,14 +101,10 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
           <option value="cpu">CPU</option>
         </select>
       </label>
-      {timing && (
-        <p className="small" data-testid="backend-timing" role="status">
-          Timing {timing} on this model to choose the fastest backend on this machine…
-        </p>
-      )}
+      {timing && <BackendTiming timing={timing} />}
       {measurement && (
         <p className="small" data-testid="backend-choice">
-          Chose {measurement.chosen}: {measurement.reason}.
+          Training on {measurement.chosen}: {measurement.reason}.
         </p>
       )}
       {!dataset && <p className="muted small">Load data first: a demo, a folder or a zip.</p>}
@@ -106,7 +127,7 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
           <dt>Speed</dt>
           <dd>{progress.stepsPerSecond > 0 ? `${progress.stepsPerSecond.toFixed(2)} steps/s` : '–'}</dd>
           <dt>Time left</dt>
-          <dd data-testid="eta">{eta(progress.totalSteps - progress.step, progress.stepsPerSecond)}</dd>
+          <dd data-testid="eta">{running ? eta(progress.totalSteps - progress.step, progress.stepsPerSecond) : runState === 'done' ? 'done' : `– (${runState})`}</dd>
           {lastCheckpoint && (
             <>
               <dt>Saved</dt>

@@ -18,6 +18,11 @@ const MIN_BUDGET_MS = 2500;
 /** …and at most this long, or this many times the best step so far, whichever is larger. */
 const MAX_BUDGET_MS = 6000;
 const BUDGET_FACTOR = 3;
+/**
+ * WebGL compiles its shaders during its first step without yielding (about 10 s for a tiny model on a software
+ * GPU), so its timing cannot be cut short: it is timed only when the best step so far is slower than this.
+ */
+const WEBGL_WORTH_MS = 400;
 
 export class BackendChooser {
   report: BackendReport | null = null;
@@ -56,8 +61,9 @@ export class BackendChooser {
     let measurement: BackendMeasurement;
     if (earlier) measurement = { ...earlier, reason: `${earlier.reason} (at an earlier Start of the same model)` };
     else {
-      measurement = await this.time(measure, cancelled);
-      if (cancelled()) return;
+      const timed = await this.time(measure, cancelled);
+      if (!timed) return;
+      measurement = timed;
       this.measured.set(key, measurement);
     }
     await this.switchTo(measurement.chosen);
@@ -70,26 +76,31 @@ export class BackendChooser {
     this.report = { ...this.report!, backend };
   }
 
-  /** Times each backend that trains on the run's model, within a budget each; the fastest is chosen. */
-  private async time(measure: Measure, cancelled: () => boolean): Promise<BackendMeasurement> {
+  /** Times each backend that trains on the run's model, within a budget each; the fastest is chosen (null: cancelled). */
+  private async time(measure: Measure, cancelled: () => boolean): Promise<BackendMeasurement | null> {
     const msPerStep: BackendMeasurement['msPerStep'] = {};
     const notes: string[] = [];
     const order = TIMING_ORDER.filter((b) => b !== 'webgpu' || this.report!.adapter);
     for (const [index, b] of order.entries()) {
       if (cancelled()) break;
       const best = Math.min(...Object.values(msPerStep).filter((v): v is number => v != null));
+      if (b === 'webgl' && best < WEBGL_WORTH_MS) {
+        notes.push(`webgl not timed (its shader compilation alone takes longer than the ${best.toFixed(0)} ms step it would have to beat)`);
+        continue;
+      }
       const budgetMs = Math.min(MAX_BUDGET_MS, Math.max(MIN_BUDGET_MS, Number.isFinite(best) ? BUDGET_FACTOR * best : MAX_BUDGET_MS));
       this.post({ type: 'backendTiming', backend: b, index, of: order.length, budgetMs: Number.isFinite(best) ? budgetMs : null });
       try {
         msPerStep[b] = await measure(b, Number.isFinite(best) ? budgetMs : Infinity);
-        if (msPerStep[b] == null && !cancelled()) notes.push(`${b} slower than ${(budgetMs / 1000).toFixed(1)} s for a step`);
+        if (msPerStep[b] == null && !cancelled()) notes.push(`${b} not done within ${(budgetMs / 1000).toFixed(1)} s (warm-up and one step)`);
       } catch (e) {
         msPerStep[b] = null;
         notes.push(`${b} failed (${e instanceof Error ? e.message : String(e)})`);
       }
     }
+    if (cancelled()) return null;
     const ranked = order.filter((b) => msPerStep[b] != null).sort((x, y) => msPerStep[x]! - msPerStep[y]!);
-    if (!ranked.length) throw new Error(cancelled() ? 'cancelled' : `no backend could run a training step: ${notes.join('; ')}`);
+    if (!ranked.length) throw new Error(`no backend could run a training step: ${notes.join('; ')}`);
     const adapter = this.report!.adapter;
     const rates = ranked.map((b) => `${b} ${(1000 / msPerStep[b]!).toFixed(2)} steps/s`);
     const reason = `${adapter?.software ? `the GPU is a software one (${adapter.description})` : 'no hardware WebGPU'}: measured ${[...rates, ...notes].join(', ')}`;

@@ -128,14 +128,15 @@ export class Session {
     return this.trainer;
   }
 
-  /** Milliseconds per step of this config on a backend, within a budget (CPU steps need no warm-up: nothing to compile). */
+  /** Milliseconds per step of this config on a backend, within a budget (after a warm-up step: compilation, first-use costs). */
   private async timeOn(config: RunConfig, backend: TrainingBackend, budgetMs: number, cancelled: Cancelled): Promise<number | null> {
     if (!(await tf.setBackend(backend))) throw new Error(`${backend} is not available`);
     await tf.ready();
     const t = createTrainer(config.train);
     const stores = this.feed.makeStores();
+    this.feed.shuffle(); // a fresh order: the next run starts its epoch anew anyway
     try {
-      return await timeOneStep(t, () => this.feed.nextBatch(config, stores), { warmUp: backend !== 'cpu', budgetMs, cancelled });
+      return await timeOneStep(t, () => this.feed.nextBatch(config, stores), { warmUp: true, budgetMs, cancelled });
     } finally {
       t.dispose();
       stores.A.dispose();
