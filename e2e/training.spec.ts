@@ -251,6 +251,13 @@ test('Stop ends a run saved at its exact last step, and says no time is left', a
   await expect(page.getByTestId('runs')).toHaveAttribute('data-checkpoint', String(stoppedAt));
   await expect(page.getByTestId('runs')).toContainText(`step ${stoppedAt} `);
   await expect(page.getByTestId('eta')).toHaveText('– (stopped)');
+  // new data put the stopped run away: its numbers do not stay beside the new dataset
+  await page.getByRole('button', { name: /Try demo: Warm/ }).click();
+  await expect(page.getByTestId('dataset')).toContainText('200 A and 200 B images');
+  await expect(page.getByTestId('run-state')).toHaveText('ready');
+  await expect(page.getByTestId('step')).toHaveCount(0);
+  await expect(page.getByTestId('losses')).toHaveCount(0);
+  await expect(page.getByTestId('runs')).toContainText(`step ${stoppedAt} `);
 });
 
 test('pause stops a run on the CPU backend too (where reading losses never yields to the event loop)', async ({ page }) => {
