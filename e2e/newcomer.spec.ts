@@ -35,7 +35,10 @@ test('try the demo, train, pause, export; the exported generator loads in Node a
   // export the zip and read it in Node
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export .zip' }).click()]);
   const zip = unzipSync(new Uint8Array(readFileSync((await download.path())!)));
-  expect(Object.keys(zip).sort()).toEqual(['README.md', 'gan-studio-layers.js', 'netG_A/netG_A.json', 'netG_A/netG_A.weights.bin', 'netG_B/netG_B.json', 'netG_B/netG_B.weights.bin']);
+  expect(Object.keys(zip).sort()).toEqual([
+    'README.md', 'gan-studio-layers.js', 'index.html', 'netG_A/netG_A.json', 'netG_A/netG_A.weights.bin',
+    'netG_B/netG_B.json', 'netG_B/netG_B.weights.bin', 'package.json', 'translate.mjs',
+  ]);
   expect(new TextDecoder().decode(zip['README.md'])).toContain('tf.loadLayersModel');
 
   // the exported custom-layers module, imported as a user would, then tf.loadLayersModel
