@@ -1,6 +1,8 @@
-/** The exported model package: generators as TF.js Layers models, the custom layers module, and a README. */
+/** The exported model package: generators as TF.js Layers models, the custom layers module, a README and its scripts. */
 import { zipSync } from 'fflate';
 import layersModule from '../model/ganStudioLayers.js?raw';
+import { browserSnippet, exportReadme, nodeSnippet, packageJson } from './exportReadme';
+import type { ExportInfo } from './exportReadme';
 
 /** One exported file. */
 export interface ExportFile {
@@ -8,48 +10,35 @@ export interface ExportFile {
   data: ArrayBuffer;
 }
 
-/** The README that travels with an exported model. */
-export function exportReadme(generators: string[], model: 'pix2pix' | 'cycle_gan', options: string): string {
-  const first = generators[0];
-  return `# GAN Studio export
-
-${model === 'pix2pix' ? 'A pix2pix generator' : 'CycleGAN generators'} trained in GAN Studio, as TensorFlow.js Layers models:
-${generators.map((g) => `- \`${g}/${g}.json\` + \`${g}/${g}.weights.bin\`: ${describe(g)}`).join('\n')}
-
-Options (the reference's names): \`${options}\`
-
-## Load and translate
-
-The models use custom layers (reflection padding, instance normalisation...). Register them first with
-\`gan-studio-layers.js\` from this folder, then load as usual:
-
-\`\`\`js
-import * as tf from '@tensorflow/tfjs';
-import { registerGanStudioLayers } from './gan-studio-layers.js';
-
-registerGanStudioLayers(tf);
-const netG = await tf.loadLayersModel('${first}/${first}.json'); // a URL in the browser; tf.io.fromMemory(...) in Node
-
-// input: NHWC float32 in [-1, 1]; sides a multiple of ${model === 'pix2pix' ? "2^downsamplings (256 for unet_256)" : '4'}
-const x = tf.browser.fromPixels(image).toFloat().div(127.5).sub(1).expandDims();
-const y = netG.apply(x, { training: ${model === 'pix2pix'} }); // pix2pix runs as in training (paper); CycleGAN either way
-const rgb = y.squeeze().add(1).mul(127.5).clipByValue(0, 255).toInt();
-await tf.browser.toPixels(rgb, canvas);
-\`\`\`
-`;
+/**
+ * The side multiple a generator needs, read from its exported model.json: 2 to the number of its stride-2
+ * convolutions (as `generatorMultiple` counts them on a loaded model).
+ */
+export function sideMultiple(modelJson: string): number {
+  const { modelTopology } = JSON.parse(modelJson) as { modelTopology: { config: { layers: { class_name: string; config: { strides?: number[] } }[] } } };
+  const strided = modelTopology.config.layers.filter((l) => l.class_name === 'Conv2D' && l.config.strides?.[0] === 2).length;
+  return 2 ** strided;
 }
 
-const describe = (g: string) =>
-  g === 'netG_A' ? 'A → B' : g === 'netG_B' ? 'B → A' : 'input → output';
-
-/** Packs the generators' files, the layers module and the README into one zip. */
+/**
+ * Packs the generators' files, the layers module, the README and the scripts it shows (index.html for the browser,
+ * translate.mjs and its package.json for Node) into one zip.
+ */
 export function modelZip(files: ExportFile[], model: 'pix2pix' | 'cycle_gan', options: string): Uint8Array {
-  const generators = [...new Set(files.map((f) => f.name.replace(/\.(json|weights\.bin)$/, '')))];
+  const folder = (name: string) => name.replace(/\.(json|weights\.bin)$/, '');
+  const generators = [...new Set(files.map((f) => folder(f.name)))];
+  const json = files.find((f) => f.name.endsWith('.json'));
+  if (!json) throw new Error('nothing to pack: the export has no model.json');
+  const info: ExportInfo = { generators, model, options, multiple: sideMultiple(new TextDecoder().decode(json.data)) };
+  const text = (s: string) => new TextEncoder().encode(s);
   const entries: Record<string, Uint8Array> = {
-    'README.md': new TextEncoder().encode(exportReadme(generators, model, options)),
-    'gan-studio-layers.js': new TextEncoder().encode(layersModule),
+    'README.md': text(exportReadme(info)),
+    'gan-studio-layers.js': text(layersModule),
+    'index.html': text(browserSnippet(info)),
+    'translate.mjs': text(nodeSnippet(info)),
+    'package.json': text(packageJson()),
   };
-  for (const f of files) entries[`${f.name.replace(/\.(json|weights\.bin)$/, '')}/${f.name}`] = new Uint8Array(f.data);
+  for (const f of files) entries[`${folder(f.name)}/${f.name}`] = new Uint8Array(f.data);
   // weights barely compress; level 1 keeps the main thread quick
   return zipSync(entries, { level: 1 });
 }

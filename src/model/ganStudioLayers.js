@@ -6,6 +6,7 @@
  * - CropTopLeft: drops leading (and trailing) rows/cols; with a `valid` transposed conv it equals PyTorch's
  *   ConvTranspose2d(k=3, stride=2, padding=1, output_padding=1).
  * - StepDropout: dropout active when the model runs with `training: true`, with a seed the trainer sets per step.
+ * And `runAtAnySize(tf, net, images, multiple)`: a generator on an image of any size, padded and cropped back.
  */
 
 const one = (inputs) => (Array.isArray(inputs) ? inputs[0] : inputs);
@@ -122,4 +123,45 @@ export function registerGanStudioLayers(tf) {
   for (const cls of Object.values(classes)) tf.serialization.registerClass(cls);
   defined.set(tf.layers, classes);
   return classes;
+}
+
+/**
+ * Runs a generator on images of any size, as GAN Studio's own translation does: reflect-pads H and W up to a
+ * multiple of `multiple` (the padding split evenly, the smaller half before), applies `net`, crops back to the
+ * input's size. `images`: float32 in [-1, 1], NHWC or one HWC image (the result has the same rank).
+ */
+export function runAtAnySize(tf, net, images, multiple, { training = false } = {}) {
+  return tf.tidy(() => {
+    const x = images.rank === 3 ? tf.expandDims(images) : images;
+    const [, h, w] = x.shape;
+    const ph = (multiple - (h % multiple)) % multiple;
+    const pw = (multiple - (w % multiple)) % multiple;
+    const out = net.apply(padReflect(tf, x, ph, pw), { training });
+    const y = ph === 0 && pw === 0 ? out : tf.slice(out, [0, Math.floor(ph / 2), Math.floor(pw / 2), 0], [-1, h, w, -1]);
+    return images.rank === 3 ? tf.squeeze(y, [0]) : y;
+  });
+}
+
+/** Reflect-pads by ph rows and pw columns in total, split evenly (the smaller half before). */
+function padReflect(tf, x, ph, pw) {
+  return padAxis(tf, padAxis(tf, x, 1, Math.floor(ph / 2), ph - Math.floor(ph / 2)), 2, Math.floor(pw / 2), pw - Math.floor(pw / 2));
+}
+
+/** Reflect-pads one axis, in several passes when the side is small (a pass adds at most side − 1). */
+function padAxis(tf, x, axis, before, after) {
+  let y = x;
+  while (before > 0 || after > 0) {
+    const side = y.shape[axis];
+    // a 1-pixel side has nothing to reflect: it repeats
+    const mode = side === 1 ? 'symmetric' : 'reflect';
+    const limit = side === 1 ? 1 : side - 1;
+    const b = Math.min(before, limit);
+    const a = Math.min(after, limit);
+    const pads = [[0, 0], [0, 0], [0, 0], [0, 0]];
+    pads[axis] = [b, a];
+    y = tf.mirrorPad(y, pads, mode);
+    before -= b;
+    after -= a;
+  }
+  return y;
 }

@@ -1,6 +1,7 @@
 /** What both trainers share: Adam optimizers, the schedule, dropout seeding, translation at any size. */
 import * as tf from '@tensorflow/tfjs';
 import { FlatAdam } from './adam';
+import { runAtAnySize as runAnySize } from './ganStudioLayers.js';
 import { StepDropout } from './layers';
 import type { Direction, TrainConfig } from './options';
 import { sizeMultiple } from './options';
@@ -75,41 +76,14 @@ export function runAtAnySize(
   multiple: number,
   training: boolean,
 ): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [, h, w] = images.shape;
-    const ph = (multiple - (h % multiple)) % multiple;
-    const pw = (multiple - (w % multiple)) % multiple;
-    const padded = padReflect(images, ph, pw);
-    const out = net.apply(padded, { training }) as tf.Tensor4D;
-    if (ph === 0 && pw === 0) return out;
-    const top = Math.floor(ph / 2);
-    const left = Math.floor(pw / 2);
-    return tf.slice(out, [0, top, left, 0], [-1, h, w, -1]);
-  });
+  // the very function exported models ship, so the studio and a user's code translate alike
+  return runAnySize(tf, net, images, multiple, { training });
 }
 
 /** The side multiple a saved generator needs: 2 to the number of its stride-2 convolutions. */
 export function generatorMultiple(net: tf.LayersModel): number {
   const strided = net.layers.filter((l) => l.getClassName() === 'Conv2D' && (l.getConfig().strides as number[])?.[0] === 2).length;
   return 2 ** strided;
-}
-
-/** Reflect-pads by ph rows and pw columns in total, split evenly, in several passes if the image is small. */
-function padReflect(x: tf.Tensor4D, ph: number, pw: number): tf.Tensor4D {
-  let before = [Math.floor(ph / 2), Math.floor(pw / 2)];
-  let after = [ph - before[0], pw - before[1]];
-  let y = x;
-  while (before.some((v) => v > 0) || after.some((v) => v > 0)) {
-    const [, h, w] = y.shape;
-    // reflect padding can add at most side - 1 per pass
-    const limit = [h - 1, w - 1];
-    const b = before.map((v, i) => Math.min(v, limit[i]));
-    const a = after.map((v, i) => Math.min(v, limit[i]));
-    y = tf.mirrorPad(y, [[0, 0], [b[0], a[0]], [b[1], a[1]], [0, 0]], 'reflect');
-    before = before.map((v, i) => v - b[i]);
-    after = after.map((v, i) => v - a[i]);
-  }
-  return y;
 }
 
 /** Common state of both trainers: optimizers, schedule, step counter. */

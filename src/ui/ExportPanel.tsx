@@ -14,10 +14,13 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
   const hasModel = runState === 'running' || runState === 'paused' || runState === 'stopped' || runState === 'done';
   const [busy, setBusy] = useState<string | null>(null);
   const [direction, setDirection] = useState<'AtoB' | 'BtoA'>('AtoB');
-  const [result, setResult] = useState<Picture | null>(null);
+  const [result, setResult] = useState<{ input: Picture; output: Picture; name: string; by: string } | null>(null);
+  // the separate files, offered as links once asked for (blob URLs, revoked when replaced)
+  const [separate, setSeparate] = useState<{ step: number | null; files: { name: string; url: string; bytes: number }[] } | null>(null);
   const [imported, setImported] = useState<string | null>(null);
   const [useImported, setUseImported] = useState(false);
-  const canvas = useRef<HTMLCanvasElement>(null);
+  const inputCanvas = useRef<HTMLCanvasElement>(null);
+  const outputCanvas = useRef<HTMLCanvasElement>(null);
 
   // one request at a time: the next 'weights' / 'translated' event answers it
   const request = <T,>(send: () => void, pick: (e: Parameters<Parameters<TrainingClient['on']>[0]>[0]) => T | undefined) =>
@@ -38,14 +41,6 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
 
   const weights = () => request<ExportFile[]>(() => client.send({ type: 'exportWeights' }), (e) => (e.type === 'weights' ? e.files : undefined));
 
-  const exportFiles = async () => {
-    setBusy('Exporting…');
-    try {
-      for (const f of await weights()) download(f.name, f.data, f.name.endsWith('.json') ? 'application/json' : 'application/octet-stream');
-    } finally {
-      setBusy(null);
-    }
-  };
   const exportZip = async () => {
     setBusy('Packing…');
     try {
@@ -55,6 +50,23 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
       setBusy(null);
     }
   };
+  const listSeparateFiles = async () => {
+    setBusy('Exporting…');
+    try {
+      const files = await weights();
+      setSeparate({
+        step: useStudio.getState().progress?.step ?? null,
+        files: files.map((f) => ({
+          name: f.name,
+          bytes: f.data.byteLength,
+          url: URL.createObjectURL(new Blob([f.data], { type: f.name.endsWith('.json') ? 'application/json' : 'application/octet-stream' })),
+        })),
+      });
+    } finally {
+      setBusy(null);
+    }
+  };
+  useEffect(() => () => separate?.files.forEach((f) => URL.revokeObjectURL(f.url)), [separate]);
 
   const translate = async (file: File) => {
     setBusy('Translating…');
@@ -64,13 +76,15 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
       const ctx = c.getContext('2d')!;
       ctx.drawImage(bitmap, 0, 0);
       const data = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+      const input: Picture = { width: bitmap.width, height: bitmap.height, data: new Uint8ClampedArray(data) };
       const image: Picture = { width: bitmap.width, height: bitmap.height, data };
       const requestId = Date.now();
-      const out = await request<Picture>(
-        () => client.send({ type: 'translate', image, direction, requestId, useImported: useImported || !hasModel }, [data.buffer]),
+      const withImported = useImported || !hasModel;
+      const output = await request<Picture>(
+        () => client.send({ type: 'translate', image, direction, requestId, useImported: withImported }, [data.buffer]),
         (e) => (e.type === 'translated' && e.requestId === requestId ? e.image : undefined),
       );
-      setResult(out);
+      setResult({ input, output, name: file.name, by: withImported ? `the imported ${imported}` : direction === 'AtoB' ? 'A → B' : 'B → A' });
     } catch (e) {
       useStudio.getState().apply({ type: 'error', message: `could not translate ${file.name}: ${(e as Error).message}`, recoverable: true });
     } finally {
@@ -79,27 +93,43 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
   };
 
   useEffect(() => {
-    const c = canvas.current;
-    if (!c || !result) return;
-    c.width = result.width;
-    c.height = result.height;
-    c.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(result.data), result.width, result.height), 0, 0);
+    if (!result) return;
+    for (const [c, p] of [[inputCanvas.current, result.input], [outputCanvas.current, result.output]] as const) {
+      if (!c) continue;
+      c.width = p.width;
+      c.height = p.height;
+      c.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(p.data), p.width, p.height), 0, 0);
+    }
   }, [result]);
 
   return (
     <section className="card" aria-labelledby="export-title">
       <h2 id="export-title">Export and translate</h2>
       <div className="buttons">
-        <button disabled={!hasModel || !!busy} onClick={exportFiles}>
-          Export model
-        </button>
         <button disabled={!hasModel || !!busy} onClick={exportZip}>
-          Export .zip
+          Export model (.zip)
+        </button>
+        <button className="secondary" disabled={!hasModel || !!busy} onClick={listSeparateFiles} aria-expanded={!!separate}>
+          Separate files…
         </button>
       </div>
       <p className="muted small">
-        TensorFlow.js Layers models (model.json + weights); the .zip adds the custom-layers module and a README with a loading snippet.
+        One .zip: the generators as TensorFlow.js Layers models (model.json + weights), the custom-layers module, and a README with
+        a browser page and a Node script that translate with them.
       </p>
+      {separate && (
+        <ul className="files small" aria-label="Separate files">
+          {separate.step !== null && <li className="muted">Weights at step {separate.step}:</li>}
+          {separate.files.map((f) => (
+            <li key={f.name}>
+              <a href={f.url} download={f.name}>
+                {f.name}
+              </a>{' '}
+              <span className="muted">{formatBytes(f.bytes)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
       <div className="translate">
         <label>
           Import a model{' '}
@@ -128,8 +158,8 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
         )}
         {imported && !hasModel && <p className="small" data-testid="imported">Using the imported model {imported}.</p>}
         <label>
-          Direction{' '}
-          <select value={direction} onChange={(e) => setDirection(e.target.value as 'AtoB' | 'BtoA')} aria-label="Direction">
+          Translate direction{' '}
+          <select value={direction} onChange={(e) => setDirection(e.target.value as 'AtoB' | 'BtoA')} aria-label="Translate direction">
             <option value="AtoB">A → B</option>
             {runModel !== 'pix2pix' && <option value="BtoA">B → A</option>}
           </select>
@@ -141,14 +171,25 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
       </div>
       {busy && <p className="small">{busy}</p>}
       {result && (
-        <figure className="result">
-          <canvas ref={canvas} className="full" aria-label="Translated image" data-testid="translated" />
-          <figcaption>
-            {result.width}×{result.height}{' '}
-            <button onClick={() => canvas.current?.toBlob((b) => b && download('translated.png', b, 'image/png'), 'image/png')}>Download PNG</button>
-          </figcaption>
-        </figure>
+        <div className="result" data-testid="translation">
+          <figure>
+            <canvas ref={inputCanvas} className="full" aria-label={`Input: ${result.name}`} data-testid="translate-input" />
+            <figcaption>
+              Input: {result.name}, {result.input.width}×{result.input.height}
+            </figcaption>
+          </figure>
+          <figure>
+            <canvas ref={outputCanvas} className="full" aria-label="Translated image" data-testid="translated" />
+            <figcaption>
+              Output ({result.by}), {result.output.width}×{result.output.height}{' '}
+              <button onClick={() => outputCanvas.current?.toBlob((b) => b && download('translated.png', b, 'image/png'), 'image/png')}>Download PNG</button>
+            </figcaption>
+          </figure>
+        </div>
       )}
     </section>
   );
 }
+
+/** A file size for people: 1.2 MB, 34 kB. */
+const formatBytes = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1e3))} kB`);

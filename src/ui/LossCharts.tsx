@@ -3,6 +3,7 @@ import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useSta
 import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { useStudio } from '../store/studio';
 import { chartRows, LOSS_GROUPS } from './charts/series';
+import { nextDrawn } from './charts/staggered';
 
 const COLOURS = ['#3b5bdb', '#e8590c', '#2b8a3e', '#ae3ec9'];
 /** Points drawn per series, whatever the run's length. */
@@ -54,7 +55,7 @@ export function LossCharts() {
     () =>
       <>
         {!history && <p className="muted">Curves appear here once training starts.</p>}
-        <ChartGrid groups={groups} rows={rows} log={log} hidden={hidden} onToggle={toggle} />
+        <ChartGrid key={model} groups={groups} rows={rows} log={log} hidden={hidden} onToggle={toggle} />
       </>,
     [history, model, groups, rows, log, hidden, toggle],
   );
@@ -100,51 +101,60 @@ const CHART_HEIGHT = 180;
 /** Each chart draws in its own task, this long after the previous one: one long task becomes several short ones. */
 const STAGGER_MS = 120;
 
-/** The value, handed on `delay` ms after it changes (null until the first time). */
-function useDelayed<T>(value: T, delay: number): T | null {
-  const [shown, setShown] = useState<T | null>(null);
+/**
+ * The snapshot each chart shows: a new one goes to the charts one at a time, STAGGER_MS apart, and the next waits
+ * until the last chart has the current one, so all charts end at the same step between redraws.
+ */
+function useStaggered<T>(latest: T, count: number): (T | null)[] {
+  const [drawn, setDrawn] = useState<(T | null)[]>(() => new Array<T | null>(count).fill(null));
   useEffect(() => {
-    const id = setTimeout(() => setShown(value), delay);
+    const next = nextDrawn(drawn, latest);
+    if (!next) return;
+    // a new redraw starts at once; each further chart waits its turn
+    const id = setTimeout(() => setDrawn(next), next[0] !== drawn[0] ? 0 : STAGGER_MS);
     return () => clearTimeout(id);
-  }, [value, delay]);
-  return shown;
+  }, [drawn, latest]);
+  return drawn;
 }
 
 function ChartGrid({ groups, rows, log, hidden, onToggle }: ChartGridProps) {
   // sized by our own observer, not recharts' ResponsiveContainer, whose measuring re-render runs synchronously
   // in a layout effect inside the charts' first draw
   const [measure, width] = useWidth();
+  const drawn = useStaggered(rows, groups.length);
   return (
     <div className="chart-grid" data-testid="charts">
-      {groups.map((g, i) => (
-        <figure key={g.title} className="chart" data-testid={`chart-${i}`} data-points={rows[i].length} ref={i === 0 ? measure : undefined}>
-          <figcaption>{g.title}</figcaption>
-          {/* our buttons rather than recharts' Legend: keyboard-reachable, and a third cheaper to draw */}
-          <div className="legend">
-            {g.names.map((n, j) => (
-              <button key={n} type="button" className="legend-item" aria-pressed={!hidden.has(n)} title={hidden.has(n) ? `Show ${n}` : `Hide ${n}`} onClick={() => onToggle(n)}>
-                <span className="swatch" style={{ background: COLOURS[j % COLOURS.length] }} /> {n}
-              </button>
-            ))}
-          </div>
-          <Chart names={g.names} rows={rows[i]} width={width} delay={i * STAGGER_MS} log={log} hidden={hidden} />
-        </figure>
-      ))}
+      {groups.map((g, i) => {
+        const data = drawn[i]?.[i] ?? null;
+        return (
+          <figure key={g.title} className="chart" data-testid={`chart-${i}`} data-points={data?.length ?? 0} data-last-step={data?.at(-1)?.step ?? ''} ref={i === 0 ? measure : undefined}>
+            <figcaption>{g.title}</figcaption>
+            {/* our buttons rather than recharts' Legend: keyboard-reachable, and a third cheaper to draw */}
+            <div className="legend">
+              {g.names.map((n, j) => (
+                <button key={n} type="button" className="legend-item" aria-pressed={!hidden.has(n)} title={hidden.has(n) ? `Show ${n}` : `Hide ${n}`} onClick={() => onToggle(n)}>
+                  <span className="swatch" style={{ background: COLOURS[j % COLOURS.length] }} /> {n}
+                </button>
+              ))}
+            </div>
+            <Chart names={g.names} data={data} width={width} log={log} hidden={hidden} />
+          </figure>
+        );
+      })}
     </div>
   );
 }
 
 interface ChartProps {
   names: string[];
-  rows: Record<string, number>[];
+  /** The rows drawn, null before the first redraw reaches this chart. */
+  data: Record<string, number>[] | null;
   width: number;
-  delay: number;
   log: boolean;
   hidden: Set<string>;
 }
 
-const Chart = memo(function Chart({ names, rows, width, delay, log, hidden }: ChartProps) {
-  const data = useDelayed(rows, delay);
+const Chart = memo(function Chart({ names, data, width, log, hidden }: ChartProps) {
   // the tooltip is mounted on the first hover: it is a large share of a chart's drawing cost
   const [hovered, setHovered] = useState(false);
   if (!data || width <= 0) return <div style={{ height: CHART_HEIGHT }} />;
