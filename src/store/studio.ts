@@ -34,6 +34,8 @@ export interface StudioState {
   dataset: DatasetSummary | null;
   thumbnails: { A: Picture[]; B: Picture[] } | null;
   loading: { done: number; total: number } | null;
+  /** The last load that failed (nothing is loaded since); the data panel shows it while no dataset is loaded. */
+  loadFailure: Omit<Extract<WorkerEvent, { type: 'loadFailed' }>, 'type'> | null;
   runState: RunState;
   runId: string | null;
   reason: string | null;
@@ -101,6 +103,7 @@ export const useStudio = create<StudioState>((set, get) => ({
   dataset: null,
   thumbnails: null,
   loading: null,
+  loadFailure: null,
   runState: 'idle',
   runId: null,
   reason: null,
@@ -131,6 +134,10 @@ export const useStudio = create<StudioState>((set, get) => ({
       }
       case 'loadProgress':
         return set({ loading: { done: event.done, total: event.total } });
+      case 'loadFailed': {
+        const { type: _type, ...failure } = event;
+        return set({ dataset: null, thumbnails: null, loading: null, loadFailure: failure });
+      }
       case 'state': {
         const fresh = event.runId !== get().runId;
         return set({
@@ -165,6 +172,7 @@ export const useStudio = create<StudioState>((set, get) => ({
       case 'imported':
       case 'modelImported':
       case 'benchmarkResult':
+      case 'thumbnailPage':
         return; // handled by whoever asked
       case 'error':
         return set({ error: event.message, timing: null });
