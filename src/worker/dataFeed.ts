@@ -31,6 +31,7 @@ export class DataFeed {
     this.source = source;
     this.dataset = dataset;
     this.loadedWith = data;
+    this.shuffle(); // an order for this dataset at once: timing a backend cuts batches before any run has begun
     return dataset;
   }
 
