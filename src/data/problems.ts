@@ -14,7 +14,7 @@ export const reasonKind = (reason: string): string => reason.split(/ \(|:|;/)[0]
 
 /**
  * Groups problems by their exact reason; reasons seen once that share a kind ("too small (8×8)", "too small
- * (10×12)") are grouped by that kind. Groups come in the order their first problem came.
+ * (10×12)") are grouped by that kind. Groups come in the order their first problem came; files in name order.
  */
 export function groupProblems(problems: Problem[]): ProblemGroup[] {
   const exact = new Map<string, Problem[]>();
@@ -29,5 +29,6 @@ export function groupProblems(problems: Problem[]): ProblemGroup[] {
       group.reason = reasonKind(reason);
     } else groups.set(key, { reason, same: true, problems: [...list] });
   }
-  return [...groups.values()];
+  const byName = (x: Problem, y: Problem) => x.path.localeCompare(y.path, 'en', { numeric: true });
+  return [...groups.values()].map((g) => ({ ...g, problems: g.problems.sort(byName) }));
 }
