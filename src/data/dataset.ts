@@ -40,4 +40,9 @@ export interface DatasetSummary {
   problems: Problem[];
   /** Hidden files and folders skipped without comment (.DS_Store, __MACOSX/...). */
   ignored: number;
+  /**
+   * Files of A that have a file of the same name in B, when enough do to train either way: as pairs (pix2pix) or
+   * as two unpaired domains (CycleGAN). Paired data: the number of pairs. Absent or 0: no choice to offer.
+   */
+  pairsByName?: number;
 }

@@ -1,8 +1,9 @@
 /**
  * Reads a dropped folder or archive's layout and decides the mode, as the reference's datasets are laid out:
  * `trainA/ trainB/ [testA/ testB/]` → CycleGAN; `train/ [val/ test/]` of A|B images → pix2pix;
- * two folders whose files pair by name → pix2pix; files given as Domain A / Domain B → by their names.
- * Pure: works on paths only.
+ * two folders whose files pair by name → pix2pix; files given as Domain A / Domain B → two domains (CycleGAN).
+ * Wherever names pair, the layout says how many, so the page can offer the other mode.
+ * Pure: works on paths (and, for A|B images, on sizes the caller read).
  */
 import type { Arrangement, Problem, SourceFile } from './dataset';
 
@@ -20,7 +21,23 @@ export interface Layout {
   test: SourceFile[];
   problems: Problem[];
   ignored: number;
+  /** Names A and B share, when enough do to train pix2pix on them (at least half the smaller domain); else 0. */
+  pairsByName: number;
 }
+
+/** A layout that cannot train, with the files found unusable on the way (so the page can list them all the same). */
+export class LayoutError extends Error {
+  constructor(
+    message: string,
+    readonly problems: Problem[],
+  ) {
+    super(message);
+  }
+}
+
+/** File order as a file browser shows it (2.png before 10.png), so thumbnails and previews follow the names. */
+const byName = (x: string, y: string) => x.localeCompare(y, 'en', { numeric: true });
+const sortedByPath = (files: SourceFile[]) => [...files].sort((x, y) => byName(x.path, y.path));
 
 const segments = (path: string) => path.replace(/\\/g, '/').replace(/^\.?\//, '').split('/').filter(Boolean);
 const extension = (path: string) => /\.([^./]+)$/.exec(path)?.[1]?.toLowerCase() ?? '';
@@ -53,7 +70,7 @@ export function pairByName(a: SourceFile[], b: SourceFile[]): { A: SourceFile[];
   const ib = index(b, 'B');
   const A: SourceFile[] = [];
   const B: SourceFile[] = [];
-  for (const [key, fa] of [...ia].sort(([x], [y]) => x.localeCompare(y))) {
+  for (const [key, fa] of [...ia].sort(([x], [y]) => byName(x, y))) {
     const fb = ib.get(key);
     if (fb) {
       A.push(fa);
@@ -64,11 +81,25 @@ export function pairByName(a: SourceFile[], b: SourceFile[]): { A: SourceFile[];
   return { A, B, problems };
 }
 
-/** How many names two lists share. */
+/** How many names two lists share (each name once). */
 const sharedNames = (a: SourceFile[], b: SourceFile[]) => {
   const names = new Set(a.map((f) => stem(f.path)));
-  return b.filter((f) => names.has(stem(f.path))).length;
+  return new Set(b.map((f) => stem(f.path)).filter((n) => names.has(n))).size;
 };
+
+/** How far from exactly 2:1 an image may be and still count as side-by-side A|B (16:9 photos, 1.78, do not). */
+const SIDE_BY_SIDE_TOLERANCE = 0.2;
+
+/**
+ * Whether images of these sizes are side-by-side A|B pairs (about twice as wide as tall) rather than ordinary
+ * photos: true when at least half of those whose size is known are. Unknown sizes alone say yes (decoding will tell).
+ */
+export function looksSideBySide(sizes: ({ width: number; height: number } | null)[]): boolean {
+  const known = sizes.filter((s): s is { width: number; height: number } => !!s && s.height > 0);
+  if (known.length === 0) return true;
+  const wide = known.filter((s) => Math.abs(s.width / s.height - 2) <= SIDE_BY_SIDE_TOLERANCE).length;
+  return wide * 2 >= known.length;
+}
 
 /**
  * Detects the layout. `override` forces the mode (the user's choice); an impossible override
@@ -88,7 +119,8 @@ export function detectLayout(files: SourceFile[], override?: 'pix2pix' | 'cycle_
 
   const byRole = { A: images.filter((f) => f.role === 'A'), B: images.filter((f) => f.role === 'B') };
   if (byRole.A.length || byRole.B.length) {
-    return finish(twoDomains(byRole.A, byRole.B, [...images.filter((f) => !f.role)], override), problems, ignored);
+    // Someone who picks two domain folders means two domains, even when the names happen to pair.
+    return finish(twoDomains(byRole.A, byRole.B, [...images.filter((f) => !f.role)], override ?? 'cycle_gan'), problems, ignored);
   }
 
   // Drop one top folder that holds everything (horse2zebra/trainA/..., facades/train/...).
@@ -118,7 +150,7 @@ export function detectLayout(files: SourceFile[], override?: 'pix2pix' | 'cycle_
   if (has('train')) {
     const known = ['train', 'val', 'test'];
     problems.push(...others(known));
-    return finish({ mode: override ?? 'pix2pix', arrangement: 'aligned', A: get('train'), B: [], test: [...get('val'), ...get('test')], problems: [] }, problems, ignored);
+    return finish({ mode: override ?? 'pix2pix', arrangement: 'aligned', A: sortedByPath(get('train')), B: [], test: [...get('val'), ...get('test')], problems: [], pairsByName: 0 }, problems, ignored);
   }
   const folders = [...groups.keys()].filter((k) => k !== '');
   if (folders.length === 2) {
@@ -133,31 +165,33 @@ export function detectLayout(files: SourceFile[], override?: 'pix2pix' | 'cycle_
     );
   }
   // One flat folder: the reference's aligned format, one A|B image per file.
-  return finish({ mode: override ?? 'pix2pix', arrangement: 'aligned', A: images, B: [], test: [], problems: [] }, problems, ignored);
+  return finish({ mode: override ?? 'pix2pix', arrangement: 'aligned', A: sortedByPath(images), B: [], test: [], problems: [], pairsByName: 0 }, problems, ignored);
 }
 
-/** Two domains: paired by name if most names match (pix2pix), else unaligned (CycleGAN). */
-function twoDomains(a: SourceFile[], b: SourceFile[], test: SourceFile[], override?: 'pix2pix' | 'cycle_gan'): Layout {
+/** Two domains: paired by name if most names match (pix2pix), else unaligned (CycleGAN); `mode` decides instead. */
+function twoDomains(a: SourceFile[], b: SourceFile[], test: SourceFile[], mode?: 'pix2pix' | 'cycle_gan'): Layout {
   const shared = sharedNames(a, b);
-  const paired = override === 'pix2pix' || (override === undefined && shared > 0 && shared >= 0.5 * Math.max(a.length, b.length));
+  const pairsByName = shared > 0 && shared * 2 >= Math.min(a.length, b.length) ? shared : 0;
+  const paired = mode === 'pix2pix' || (mode === undefined && shared > 0 && shared >= 0.5 * Math.max(a.length, b.length));
   if (paired) {
     if (shared === 0) throw new Error('pix2pix needs pairs: no file in A has the same name as a file in B. Rename them to match, or train CycleGAN');
     const p = pairByName(a, b);
-    return { mode: 'pix2pix', arrangement: 'paired', A: p.A, B: p.B, test, problems: p.problems, ignored: 0 };
+    return { mode: 'pix2pix', arrangement: 'paired', A: p.A, B: p.B, test, problems: p.problems, ignored: 0, pairsByName: p.A.length };
   }
-  return { mode: 'cycle_gan', arrangement: 'unaligned', A: a, B: b, test, problems: [], ignored: 0 };
+  return { mode: 'cycle_gan', arrangement: 'unaligned', A: sortedByPath(a), B: sortedByPath(b), test, problems: [], ignored: 0, pairsByName };
 }
 
 /** Adds the problems found so far and checks that something trainable is left. */
 function finish(layout: Omit<Layout, 'ignored'> & { ignored?: number }, problems: Problem[], ignored: number): Layout {
   const result: Layout = { ...layout, problems: [...problems, ...layout.problems], ignored };
   if (result.arrangement === 'aligned' && result.A.length === 0) {
-    throw new Error('no images to train on: the dataset has no image files');
+    throw new LayoutError('no images to train on: the dataset has no image files', result.problems);
   }
   if (result.arrangement !== 'aligned' && (result.A.length === 0 || result.B.length === 0)) {
     const missing = result.A.length === 0 ? 'A' : 'B';
-    throw new Error(
+    throw new LayoutError(
       `domain ${missing} has no images: ${result.mode === 'cycle_gan' ? 'CycleGAN needs images of both domains (trainA/ and trainB/)' : 'pix2pix needs pairs'}`,
+      result.problems,
     );
   }
   return result;

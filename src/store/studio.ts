@@ -35,6 +35,8 @@ export interface StudioState {
   dataset: DatasetSummary | null;
   thumbnails: { A: Picture[]; B: Picture[] } | null;
   loading: { done: number; total: number } | null;
+  /** The last load that failed (nothing is loaded since); the data panel shows it while no dataset is loaded. */
+  loadFailure: Omit<Extract<WorkerEvent, { type: 'loadFailed' }>, 'type'> | null;
   runState: RunState;
   runId: string | null;
   reason: string | null;
@@ -104,6 +106,7 @@ export const useStudio = create<StudioState>((set, get) => ({
   dataset: null,
   thumbnails: null,
   loading: null,
+  loadFailure: null,
   runState: 'idle',
   runId: null,
   reason: null,
@@ -135,6 +138,10 @@ export const useStudio = create<StudioState>((set, get) => ({
       }
       case 'loadProgress':
         return set({ loading: { done: event.done, total: event.total } });
+      case 'loadFailed': {
+        const { type: _type, ...failure } = event;
+        return set({ dataset: null, thumbnails: null, loading: null, loadFailure: failure });
+      }
       case 'state': {
         const fresh = event.runId !== get().runId;
         if (event.state === 'running') noteTraining(event.runId);
@@ -172,6 +179,7 @@ export const useStudio = create<StudioState>((set, get) => ({
       case 'imported':
       case 'modelImported':
       case 'benchmarkResult':
+      case 'thumbnailPage':
         return; // handled by whoever asked
       case 'error':
         return set({ error: event.message, timing: null });

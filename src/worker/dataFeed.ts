@@ -24,14 +24,23 @@ export class DataFeed {
   epochStep = 0;
   private order: number[] = [];
 
-  /** Reads and decodes a dataset; the previous one stays until the new one has loaded. */
+  /** Reads and decodes a dataset; the previous one stays until the new one has loaded (on failure, `drop` it). */
   async load(source: DataSource, data: DataOptions, onProgress: (done: number, total: number) => void): Promise<LoadedDataset> {
     const dataset = await loadDataset(source, data, onProgress);
     this.disposeStores();
     this.source = source;
     this.dataset = dataset;
     this.loadedWith = data;
+    this.shuffle(); // an order for this dataset at once: timing a backend cuts batches before any run has begun
     return dataset;
+  }
+
+  /** Forgets the loaded dataset: after a failed load nothing is loaded, so no one trains on the old data by mistake. */
+  drop(): void {
+    this.disposeStores();
+    this.source = null;
+    this.dataset = null;
+    this.loadedWith = null;
   }
 
   /** True when the loaded images were decoded with these data options. */

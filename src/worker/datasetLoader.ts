@@ -2,10 +2,12 @@
 import { unzipSync } from 'fflate';
 import type { DatasetSummary, Problem, SourceFile } from '../data/dataset';
 import { DEMOS } from '../data/dataset';
+import { datasetName } from '../data/datasetName';
 import { decodeImage } from '../data/decode';
 import { generateDemo } from '../data/demos';
 import type { RgbImage } from '../data/demos';
-import { detectLayout } from '../data/layout';
+import { readImageSize } from '../data/imageSize';
+import { detectLayout, LayoutError, looksSideBySide } from '../data/layout';
 import { minimumSide, resizedSize } from '../data/preprocess';
 import type { DataOptions } from '../data/preprocess';
 import type { DataSource } from './protocol';
@@ -17,13 +19,33 @@ export interface LoadedDataset {
   A: RgbImage[];
   B: RgbImage[];
   aligned: boolean;
+  /** The file (path) each image of A and B came from, in the same order. */
+  namesA: string[];
+  namesB: string[];
   /** A few held-out (or first) images per domain for previews, same form as A / B. */
   previewA: RgbImage[];
   previewB: RgbImage[];
 }
 
+/** Why nothing could be loaded: the message, the files that could not be used, and whether the files look like one domain. */
+export class LoadFailed extends Error {
+  constructor(
+    message: string,
+    readonly problems: Problem[] = [],
+    /** Set when the files look like one domain of ordinary photos: how many images (the page asks for the other domain). */
+    readonly oneDomain: { images: number } | null = null,
+  ) {
+    super(message);
+  }
+}
+
 /** Smallest side we train on at all. */
 const MIN_SIDE = 16;
+/** How many images' headers are read to tell side-by-side A|B images from ordinary photos. */
+const SIZE_SAMPLE = 12;
+
+/** The name a source is shown by. */
+export const sourceName = (source: DataSource): string => (source.kind === 'demo' ? DEMOS[source.name].title : datasetName(source.files));
 
 /** Reads zips (async, because blobs are) and returns the flat list of files. */
 export async function readArchives(files: SourceFile[]): Promise<{ files: SourceFile[]; problems: Problem[] }> {
@@ -69,14 +91,30 @@ export async function loadDataset(source: DataSource, data: DataOptions, onProgr
       A,
       B,
       aligned,
+      namesA: A.map((_, i) => `${aligned ? 'pair' : 'A'} ${i + 1}`),
+      namesB: B.map((_, i) => `B ${i + 1}`),
       previewA: A.slice(0, 4),
       previewB: aligned ? [] : B.slice(0, 4),
     };
   }
   const archive = await readArchives(source.files);
-  const layout = detectLayout(archive.files, source.mode);
+  let layout;
+  try {
+    layout = detectLayout(archive.files, source.mode);
+  } catch (e) {
+    throw new LoadFailed(e instanceof Error ? e.message : String(e), [...archive.problems, ...(e instanceof LayoutError ? e.problems : [])]);
+  }
   const problems = [...archive.problems, ...layout.problems];
   const aligned = layout.arrangement === 'aligned';
+  if (aligned && !source.mode && !looksSideBySide(await sampleSizes(layout.A))) {
+    // Splitting ordinary photos down the middle would train on nonsense: they are one domain; the user names the other.
+    const n = layout.A.length;
+    throw new LoadFailed(
+      `these ${n} ${n === 1 ? 'image looks' : 'images look'} like one domain of ordinary photos, not side-by-side A|B pairs (twice as wide as tall): pick the other domain`,
+      problems,
+      { images: n },
+    );
+  }
   const total = layout.A.length + layout.B.length + Math.min(layout.test.length, 8);
   let done = 0;
   const decodeAll = async (list: SourceFile[], half: boolean, limit = Infinity) => {
@@ -89,6 +127,8 @@ export async function loadDataset(source: DataSource, data: DataOptions, onProgr
   };
   let A = await decodeAll(layout.A, aligned);
   let B = await decodeAll(layout.B, false);
+  let filesA = layout.A;
+  let filesB = layout.B;
   if (layout.arrangement === 'paired') {
     // a pair lives or dies together
     const keep = A.map((a, i) => a !== null && B[i] !== null);
@@ -98,16 +138,20 @@ export async function loadDataset(source: DataSource, data: DataOptions, onProgr
     });
     A = A.filter((_, i) => keep[i]);
     B = B.filter((_, i) => keep[i]);
+    filesA = filesA.filter((_, i) => keep[i]);
+    filesB = filesB.filter((_, i) => keep[i]);
   }
   const okA = A.filter((x): x is RgbImage => x !== null);
   const okB = B.filter((x): x is RgbImage => x !== null);
+  const namesA = filesA.filter((_, i) => A[i] !== null).map((f) => f.path);
+  const namesB = filesB.filter((_, i) => B[i] !== null).map((f) => f.path);
   const testA = layout.test.filter((f) => !/testb|\/b\//i.test(f.path));
   const testB = layout.test.filter((f) => /testb/i.test(f.path));
   const previewA = (await decodeAll(testA, aligned, 4)).filter((x): x is RgbImage => x !== null);
   const previewB = (await decodeAll(testB, false, 4)).filter((x): x is RgbImage => x !== null);
   if (okA.length === 0 || (!aligned && okB.length === 0)) {
     const side = okA.length === 0 ? 'A' : 'B';
-    throw Object.assign(new Error(`none of the images of ${aligned ? 'the dataset' : `domain ${side}`} could be used (see the list of problems)`), { problems });
+    throw new LoadFailed(`none of the images of ${aligned ? 'the dataset' : `domain ${side}`} could be used (see the list of problems)`, problems);
   }
   return {
     summary: {
@@ -119,10 +163,13 @@ export async function loadDataset(source: DataSource, data: DataOptions, onProgr
       testCount: layout.test.length,
       problems,
       ignored: layout.ignored,
+      pairsByName: layout.arrangement === 'paired' ? okA.length : layout.pairsByName,
     },
     A: okA,
     B: okB,
     aligned,
+    namesA,
+    namesB,
     previewA: previewA.length ? previewA : okA.slice(0, 4),
     previewB: aligned ? [] : previewB.length ? previewB : okB.slice(0, 4),
   };
@@ -162,11 +209,12 @@ async function decodeOne(f: SourceFile, data: DataOptions, half: boolean, proble
   }
 }
 
-const datasetName = (files: SourceFile[]) => {
-  const first = files[0]?.path ?? 'dataset';
-  const top = first.replace(/\\/g, '/').split('/')[0];
-  return files.length === 1 ? top.replace(/\.zip$/i, '') : top || 'dataset';
-};
+/** Image sizes from the headers of a few files spread over the list (null where the header is unknown). */
+async function sampleSizes(files: SourceFile[]): Promise<({ width: number; height: number } | null)[]> {
+  const step = Math.max(1, files.length / SIZE_SAMPLE);
+  const sample = Array.from({ length: Math.min(files.length, SIZE_SAMPLE) }, (_, i) => files[Math.floor(i * step)]);
+  return Promise.all(sample.map(async (f) => readImageSize(new Uint8Array(await f.blob.slice(0, 256 * 1024).arrayBuffer()))));
+}
 
 /** Nearest-neighbour resize of an RGB image (demos only: they are drawn at about the right size). */
 export function resizeRgb(im: RgbImage, size: { width: number; height: number }): RgbImage {

@@ -2,8 +2,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RgbImage } from '../data/demos';
 import { resizeRgb } from './datasetLoader';
+import type { LoadedDataset } from './datasetLoader';
 import { bytesToUnit } from './imageStore';
-import type { Picture } from './protocol';
+import type { Picture, Thumbnail } from './protocol';
+
+/** Most thumbnails one request gets: a page, never the whole set. */
+export const MAX_THUMBNAILS = 96;
 
 /** A small RGBA copy of an image (48 px high) for the data panel. */
 export function thumbnail(im: RgbImage): Picture {
@@ -16,6 +20,42 @@ export function thumbnail(im: RgbImage): Picture {
     data[j + 3] = 255;
   }
   return { width: small.width, height: small.height, data };
+}
+
+/** The left and right halves of a picture (a side-by-side A|B image's A and B). */
+export function halves(p: Picture): [Picture, Picture] {
+  const w = Math.floor(p.width / 2);
+  const half = (from: number): Picture => {
+    const data = new Uint8ClampedArray(w * p.height * 4);
+    for (let y = 0; y < p.height; y++) data.set(p.data.subarray((y * p.width + from) * 4, (y * p.width + from + w) * 4), y * w * 4);
+    return { width: w, height: p.height, data };
+  };
+  return [half(0), half(p.width - w)];
+}
+
+/** Aligned and paired data are shown as pairs. */
+const inPairs = (d: LoadedDataset) => d.aligned || d.summary.arrangement === 'paired';
+
+/** Thumbnails of a dataset from `offset`: one domain's images, or (aligned and paired data) A beside its B. */
+export function thumbnailPage(d: LoadedDataset, domain: 'A' | 'B', offset: number, count: number): { total: number; items: Thumbnail[] } {
+  const pairs = inPairs(d);
+  const images = domain === 'B' && !pairs ? d.B : d.A;
+  const names = domain === 'B' && !pairs ? d.namesB : d.namesA;
+  const from = Math.max(0, Math.floor(offset));
+  const to = Math.min(images.length, from + Math.max(0, Math.min(MAX_THUMBNAILS, Math.floor(count))));
+  const items: Thumbnail[] = [];
+  for (let i = from; i < to; i++) {
+    const pictures = d.aligned ? halves(thumbnail(images[i])) : pairs ? [thumbnail(d.A[i]), thumbnail(d.B[i])] : [thumbnail(images[i])];
+    items.push({ name: names[i], pictures });
+  }
+  return { total: images.length, items };
+}
+
+/** The first few thumbnails of each domain, as the dataset event carries them (pairs: A[i] beside B[i]). */
+export function firstThumbnails(d: LoadedDataset, count: number): { A: Picture[]; B: Picture[] } {
+  const A = thumbnailPage(d, 'A', 0, count).items;
+  if (inPairs(d)) return { A: A.map((t) => t.pictures[0]), B: A.map((t) => t.pictures[1]) };
+  return { A: A.map((t) => t.pictures[0]), B: thumbnailPage(d, 'B', 0, count).items.map((t) => t.pictures[0]) };
 }
 
 /** NHWC [1, H, W, 3] tensors in [-1, 1] to RGBA pictures. */

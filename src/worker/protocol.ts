@@ -3,7 +3,7 @@
  * are nouns. Both sides switch over `type` exhaustively. Images and weights cross as transferables.
  */
 import type { DataOptions } from '../data/preprocess';
-import type { DatasetSummary, DemoName, SourceFile } from '../data/dataset';
+import type { DatasetSummary, DemoName, Problem, SourceFile } from '../data/dataset';
 import type { BackendReport, TrainingBackend } from './backend';
 import type { BenchResult } from './benchmark';
 
@@ -22,6 +22,14 @@ export interface Picture {
 export interface PreviewRow {
   direction: 'AtoB' | 'BtoA';
   labels: string[];
+  pictures: Picture[];
+}
+
+/** One thumbnail of the training set: an image of one domain, or a pair (A beside its B). */
+export interface Thumbnail {
+  /** The file it came from. */
+  name: string;
+  /** One picture, or two: A then B. */
   pictures: Picture[];
 }
 
@@ -66,6 +74,8 @@ export type Command =
   | { type: 'translate'; image: Picture; direction: 'AtoB' | 'BtoA'; requestId: number; useImported?: boolean }
   | { type: 'importModel'; files: File[] }
   | { type: 'benchmark'; config: RunConfig; backend: TrainingBackend; steps: number; maxSeconds: number; memorySteps?: number }
+  /** A page of the training set's thumbnails; for pairs, domain A's page holds the pairs. At most 96 at a time. */
+  | { type: 'thumbnails'; domain: 'A' | 'B'; offset: number; count: number }
   | { type: 'dispose' };
 
 /** A saved run, as the list of runs shows it. */
@@ -101,8 +111,21 @@ export type WorkerEvent =
       /** How long it may take before it counts as too slow (null: the first one timed sets the bar). */
       budgetMs: number | null;
     }
+  /** `thumbnails`: the first few of each domain; for pairs (aligned or paired data) A[i] and B[i] are one pair. */
   | { type: 'dataset'; summary: DatasetSummary; thumbnails?: { A: Picture[]; B: Picture[] } }
   | { type: 'loadProgress'; done: number; total: number }
+  /** A load gave nothing to train on; nothing is loaded now (the previous dataset is gone too). */
+  | {
+      type: 'loadFailed';
+      /** The folder, zip or demo that failed. */
+      name: string;
+      message: string;
+      problems: Problem[];
+      /** Set when the files look like one domain of ordinary photos: the page takes them as Domain A and asks for B. */
+      oneDomain: { images: number } | null;
+    }
+  /** A page of thumbnails, as asked for; `total`: how many the domain (or the pairs) holds. */
+  | { type: 'thumbnailPage'; domain: 'A' | 'B'; offset: number; total: number; items: Thumbnail[] }
   | { type: 'state'; state: RunState; runId: string | null; reason?: string }
   | {
       type: 'progress';

@@ -19,7 +19,8 @@ import type { Checkpoint } from './checkpointStore';
 import { DataFeed } from './dataFeed';
 import { loadGenerator, saveGenerators, translatePicture } from './generators';
 import type { ImportedGenerator } from './generators';
-import { thumbnail } from './pictures';
+import { LoadFailed, sourceName } from './datasetLoader';
+import { firstThumbnails, thumbnailPage } from './pictures';
 import { previewRows } from './previews';
 import type { BackendChoice, DataSource, LossChunk, Picture, RunConfig, RunState, WorkerEvent } from './protocol';
 import { checkpointOf, restoreInto } from './runCheckpoint';
@@ -66,21 +67,42 @@ export class Session {
     return this.feed.dataset ? 'ready' : 'idle';
   }
 
-  /** Reads and decodes a dataset; lists what could not be used. */
+  /**
+   * Reads and decodes a dataset; lists what could not be used. A failure leaves nothing loaded (the previous dataset
+   * is dropped), is reported as `loadFailed`, and is thrown as a `LoadFailed` to whoever asked.
+   */
   async load(source: DataSource, data: DataOptions): Promise<void> {
     await this.leaveRun();
     this.setState('loading');
     try {
       const dataset = await this.feed.load(source, data, (done, total) => this.post({ type: 'loadProgress', done, total }));
-      const thumbnails = { A: dataset.A.slice(0, 8).map(thumbnail), B: (dataset.aligned ? [] : dataset.B.slice(0, 8)).map(thumbnail) };
+      const thumbnails = firstThumbnails(dataset, 8);
       this.post({ type: 'dataset', summary: dataset.summary, thumbnails }, [...thumbnails.A, ...thumbnails.B].map((p) => p.data.buffer));
       this.setState('ready');
     } catch (e) {
-      const problems = (e as { problems?: { path: string; reason: string }[] }).problems;
-      if (problems?.length) this.post({ type: 'dataset', summary: { name: 'dataset', mode: 'cycle_gan', arrangement: 'unaligned', countA: 0, countB: 0, testCount: 0, problems, ignored: 0 } });
+      const failure = e instanceof LoadFailed ? e : new LoadFailed(e instanceof Error ? e.message : String(e));
+      this.feed.drop();
+      this.post({ type: 'loadFailed', name: sourceName(source), message: failure.message, problems: failure.problems, oneDomain: failure.oneDomain });
       this.setState(this.restingState);
-      throw e;
+      throw failure;
     }
+  }
+
+  /** The page's load command: a failure shows in the data panel (`loadFailed`), so it is not raised again as an error. */
+  async open(source: DataSource, data: DataOptions): Promise<void> {
+    try {
+      await this.load(source, data);
+    } catch (e) {
+      if (!(e instanceof LoadFailed)) throw e;
+    }
+  }
+
+  /** A page of the loaded dataset's thumbnails. */
+  thumbnails(domain: 'A' | 'B', offset: number, count: number): void {
+    const d = this.feed.dataset;
+    if (!d) throw new Error('no dataset loaded: load one first');
+    const page = thumbnailPage(d, domain, offset, count);
+    this.post({ type: 'thumbnailPage', domain, offset, ...page }, page.items.flatMap((t) => t.pictures.map((p) => p.data.buffer)));
   }
 
   /** Starts a new run on the loaded dataset, on the chosen backend (timing the candidates if the choice is automatic). */

@@ -25,7 +25,9 @@ async function handle(cmd: Command, stopsBefore: number): Promise<void> {
     case 'init':
       return session.chooser.init(cmd.backend, onDeviceLost);
     case 'load':
-      return session.load(cmd.source, cmd.data ?? DATA_DEFAULTS);
+      return session.open(cmd.source, cmd.data ?? DATA_DEFAULTS);
+    case 'thumbnails':
+      return session.thumbnails(cmd.domain, cmd.offset, cmd.count);
     case 'start':
       return session.start(cmd.config, cmd.runId, cmd.backend ?? 'auto', cancelled);
     case 'pause':
