@@ -6,6 +6,8 @@ import { GAN_MODES, LR_POLICIES, MODEL_DEFAULTS, MODELS, NET_D, NET_G, NORMS, si
 import type { ModelName, TrainConfig } from '../model/options';
 import { DATA_DEFAULTS, PREPROCESS } from '../data/preprocess';
 import type { DataOptions } from '../data/preprocess';
+import { sizeRefusals } from './sizeLimits';
+import type { DeviceLimits } from './sizeLimits';
 
 /** Everything a run is configured by: the engine's options, the data options and the worker's own. */
 export interface RunConfig {
@@ -205,8 +207,11 @@ export function applyCommandLine(c: RunConfig, line: string): { config: RunConfi
   return { config, ignored, errors };
 }
 
-/** Problems with a combination of options, each tied to the option where it should be fixed. */
-export function validateRunConfig(c: RunConfig): { option: string; message: string }[] {
+/**
+ * Problems with a combination of options, each tied to the option where it should be fixed, including what cannot
+ * fit the device (its limits when known, else a browser tab's memory).
+ */
+export function validateRunConfig(c: RunConfig, device: DeviceLimits | null = null): { option: string; message: string }[] {
   const out: { option: string; message: string }[] = [];
   const t: TrainConfig = c.train;
   const d: DataOptions = c.data;
@@ -235,5 +240,6 @@ export function validateRunConfig(c: RunConfig): { option: string; message: stri
     s = s + 2 - 4 + 1;
     if (s < 1) out.push({ option: 'netD', message: `a ${layers}-layer PatchGAN has no output at ${side} px: use a larger crop_size, fewer n_layers_D or netD pixel` });
   }
+  out.push(...sizeRefusals(c, device));
   return out;
 }

@@ -17,6 +17,7 @@ import { bytesToUnit, centredPlan, ImageStore } from './imageStore';
 import type { Part } from './imageStore';
 import type { DataSource, LossChunk, Picture, PreviewRow, RunConfig, RunState, WorkerEvent } from './protocol';
 import type { TrainingBackend } from './backend';
+import { currentDeviceLimits } from './backend';
 import { countTraffic, peakThroughput, profileStep, stepStats } from './benchmark';
 import type { BenchResult } from './benchmark';
 import { validateRunConfig } from '../config/runConfig';
@@ -194,12 +195,12 @@ export class Session {
     }
   }
 
-  /** The option table's own checks (the page shows them where they are set), plus what only the data can tell. */
+  /** The option table's own checks with this backend's limits (the page shows them where they are set), plus what only the data can tell. */
   private validate(c: RunConfig) {
     if (c.train.model === 'pix2pix' && this.dataset!.summary.arrangement === 'unaligned') {
       throw new Error('pix2pix needs paired images; this dataset is two unpaired domains: train CycleGAN');
     }
-    const [problem] = validateRunConfig(c);
+    const [problem] = validateRunConfig(c, currentDeviceLimits());
     if (problem) throw new Error(`--${problem.option}: ${problem.message}`);
   }
 
