@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyCommandLine, defaultRunConfig, fromQuery, setOption, toCommandLine, toQuery, validateRunConfig } from './runConfig';
+import { applyCommandLine, commandLineNote, defaultRunConfig, fromQuery, setOption, toCommandLine, toQuery, validateRunConfig } from './runConfig';
 import { presetConfig } from './presets';
 
 describe('the config in the URL', () => {
@@ -46,6 +46,25 @@ describe('the reference command line', () => {
     const line = toCommandLine(c, './datasets/facades');
     expect(line).toBe('python train.py --dataroot ./datasets/facades --model pix2pix --netG unet_128 --lambda_L1 50 --no_flip');
     expect(applyCommandLine(defaultRunConfig('cycle_gan'), line).config).toEqual(c);
+  });
+  it("a pasted line means the reference's defaults for every option it leaves out, not the current preset's", () => {
+    const r = applyCommandLine(presetConfig('tiny', 'cycle_gan'), '--ngf 32');
+    expect(r.config).toEqual(setOption(defaultRunConfig('cycle_gan'), 'ngf', 32));
+    expect(r.set).toEqual(['ngf']);
+  });
+  it('without --model the current model stays, and the note says so', () => {
+    const before = presetConfig('tiny', 'pix2pix');
+    const r = applyCommandLine(before, 'python train.py --dataroot ./x --netG unet_128 --ngf 32');
+    expect(r.config.train).toMatchObject({ model: 'pix2pix', netG: 'unet_128', ngf: 32, ndf: 64, norm: 'batch' });
+    expect(r.modelKept).toBe(true);
+    expect(commandLineNote(before, r)).toBe(
+      "Applied: netG unet_32 → unet_128, ngf 4 → 32; the reference's defaults for what the line leaves out: ndf 4 → 64, n_epochs 5 → 100, n_epochs_decay 5 → 100, load_size 36 → 286, crop_size 32 → 256, preview_every 5 → 100; kept the model pix2pix (the line names no --model; the loaded data decides it); ignored (not used here): --dataroot.",
+    );
+  });
+  it('the note lists a bad value first and what still applied', () => {
+    const before = defaultRunConfig('cycle_gan');
+    const r = applyCommandLine(before, '--model cycle_gan --norm group --ngf 8');
+    expect(commandLineNote(before, r)).toBe('--norm group is not one of instance, batch, none; Applied: ngf 64 → 8.');
   });
   it('a bad value is reported with its flag', () => {
     expect(applyCommandLine(defaultRunConfig('cycle_gan'), '--norm group').errors).toEqual(['--norm group is not one of instance, batch, none']);
