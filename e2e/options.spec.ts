@@ -91,7 +91,7 @@ test('on a software GPU a fresh page starts on Tiny and says why', async ({ page
   await expect(page.getByTestId('preset-reason')).toHaveCount(0);
 });
 
-test("a pasted line says what it applied, and data of the other mode keeps it and says what it changed", async ({ page }) => {
+test("a pasted line says what it applied, and data of the other mode keeps it and says what it changed", async ({ page }, info) => {
   await page.goto('/?test&preset=tiny');
   await page.getByText('Reference command line').click();
   await page.getByLabel(/Paste a train.py command line/).fill('python train.py --dataroot ./datasets/mine --netG unet_32 --ngf 8 --ndf 8 --load_size 36 --crop_size 32');
@@ -110,5 +110,5 @@ test("a pasted line says what it applied, and data of the other mode keeps it an
   );
   await expect(page.getByLabel('ngf', { exact: true })).toHaveValue('8');
   await expect(page.getByLabel('model', { exact: true })).toHaveValue('pix2pix');
-  await page.screenshot({ path: '/work/notes/options-card.png', fullPage: true });
+  await page.screenshot({ path: info.outputPath('options-card.png'), fullPage: true });
 });
