@@ -19,9 +19,9 @@ export interface DeviceLimits {
 const GiB = 1024 ** 3;
 
 /**
- * The most a step may need. In the machine's memory (CPU backend, WebGL, a software GPU) a tab shares it with the
- * browser and everything else: 4 GiB. In a real GPU's memory, which pages cannot read, 16 GiB: enough for the
- * reference's 256 px networks, refused only where no common GPU could hold the run.
+ * The most a step may need. In the machine's memory (CPU backend, a software GPU), or where WebGL hides where it
+ * is, a tab shares it with the browser and everything else: 4 GiB. In a real GPU's own memory under WebGPU, whose
+ * size pages cannot read, 16 GiB: enough for the reference's 256 px networks, refused only where few GPUs could hold the run.
  */
 export const MEMORY_BUDGET = { machine: 4 * GiB, gpu: 16 * GiB } as const;
 
