@@ -2,8 +2,10 @@
 import { MODEL_DEFAULTS } from '../model/options';
 import type { ModelName } from '../model/options';
 import { DATA_DEFAULTS } from '../data/preprocess';
+import { getOption, OPTIONS, setOption } from './runConfig';
 import type { RunConfig } from './runConfig';
 
+/** Each preset's one-line description (its name before the colon). */
 export const PRESETS = {
   tiny: 'Tiny: 32 px, smallest networks (tests, CPU)',
   quick: 'Quick: 64 px, small networks (minutes on a laptop GPU)',
@@ -33,4 +35,26 @@ export function presetConfig(preset: PresetName, model: ModelName): RunConfig {
     case 'paper':
       return { ...common, preview_every: 100, train, data };
   }
+}
+
+/** Every value a run is configured by, in one comparable string. */
+const fingerprint = (c: RunConfig) => JSON.stringify([OPTIONS.map((o) => getOption(c, o.name)), c.checkpoint_every_s]);
+
+/** The preset these options are exactly (for their model), or null when they match none ("custom"). */
+export function matchingPreset(c: RunConfig): PresetName | null {
+  const f = fingerprint(c);
+  return (Object.keys(PRESETS) as PresetName[]).find((p) => fingerprint(presetConfig(p, c.train.model)) === f) ?? null;
+}
+
+/** A preset's config for a model with the named options taken from `from`: what the user set survives a mode switch. */
+export function presetWith(preset: PresetName, model: ModelName, from: RunConfig, names: readonly string[]): RunConfig {
+  let config = presetConfig(preset, model);
+  for (const name of names) if (name !== 'model') config = setOption(config, name, getOption(from, name));
+  return config;
+}
+
+/** The options of a config that differ from a preset's for its model: what someone set on top of that preset. */
+export function setOnTopOf(preset: PresetName, c: RunConfig): string[] {
+  const base = presetConfig(preset, c.train.model);
+  return OPTIONS.map((o) => o.name).filter((n) => n !== 'model' && getOption(c, n) !== getOption(base, n));
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyCommandLine, defaultRunConfig, fromQuery, setOption, toCommandLine, toQuery, validateRunConfig } from './runConfig';
+import { applyCommandLine, commandLineNote, defaultRunConfig, fromQuery, setOption, toCommandLine, toQuery, validateRunConfig } from './runConfig';
+import { presetConfig } from './presets';
 
 describe('the config in the URL', () => {
   it('round-trips every changed option, and only those', () => {
@@ -46,6 +47,25 @@ describe('the reference command line', () => {
     expect(line).toBe('python train.py --dataroot ./datasets/facades --model pix2pix --netG unet_128 --lambda_L1 50 --no_flip');
     expect(applyCommandLine(defaultRunConfig('cycle_gan'), line).config).toEqual(c);
   });
+  it("a pasted line means the reference's defaults for every option it leaves out, not the current preset's", () => {
+    const r = applyCommandLine(presetConfig('tiny', 'cycle_gan'), '--ngf 32');
+    expect(r.config).toEqual(setOption(defaultRunConfig('cycle_gan'), 'ngf', 32));
+    expect(r.set).toEqual(['ngf']);
+  });
+  it('without --model the current model stays, and the note says so', () => {
+    const before = presetConfig('tiny', 'pix2pix');
+    const r = applyCommandLine(before, 'python train.py --dataroot ./x --netG unet_128 --ngf 32');
+    expect(r.config.train).toMatchObject({ model: 'pix2pix', netG: 'unet_128', ngf: 32, ndf: 64, norm: 'batch' });
+    expect(r.modelKept).toBe(true);
+    expect(commandLineNote(before, r)).toBe(
+      "Applied: netG unet_32 → unet_128, ngf 4 → 32; the reference's defaults for what the line leaves out: ndf 4 → 64, n_epochs 5 → 100, n_epochs_decay 5 → 100, load_size 36 → 286, crop_size 32 → 256, preview_every 5 → 100; kept the model pix2pix (the line names no --model; the loaded data decides it); ignored (not used here): --dataroot.",
+    );
+  });
+  it('the note lists a bad value first and what still applied', () => {
+    const before = defaultRunConfig('cycle_gan');
+    const r = applyCommandLine(before, '--model cycle_gan --norm group --ngf 8');
+    expect(commandLineNote(before, r)).toBe('--norm group is not one of instance, batch, none; Applied: ngf 64 → 8.');
+  });
   it('a bad value is reported with its flag', () => {
     expect(applyCommandLine(defaultRunConfig('cycle_gan'), '--norm group').errors).toEqual(['--norm group is not one of instance, batch, none']);
   });
@@ -64,10 +84,45 @@ describe('invalid combinations are explained at the option to fix', () => {
   });
   it('identity loss needs equal channel counts', () => {
     const c = setOption(defaultRunConfig('cycle_gan'), 'input_nc', 1);
-    expect(validateRunConfig(c).map((x) => x.option)).toEqual(['lambda_identity']);
+    expect(validateRunConfig(c, { gpuMemory: true }).map((x) => x.option)).toEqual(['lambda_identity']);
   });
-  it('the defaults are valid', () => {
-    expect(validateRunConfig(defaultRunConfig('cycle_gan'))).toEqual([]);
+  it('the defaults are valid (on a GPU with its own memory)', () => {
+    expect(validateRunConfig(defaultRunConfig('cycle_gan'), { gpuMemory: true })).toEqual([]);
     expect(validateRunConfig(defaultRunConfig('pix2pix'))).toEqual([]);
+  });
+});
+
+describe('what cannot fit is refused, with the option to lower', () => {
+  const at = (model: 'pix2pix' | 'cycle_gan', preset: 'tiny' | 'quick' | 'paper', name?: string, value?: unknown) => {
+    const c = presetConfig(preset, model);
+    return name ? setOption(c, name, value) : c;
+  };
+  it('ngf 100000: a readable refusal at ngf, not an allocation error', () => {
+    const problems = validateRunConfig(at('cycle_gan', 'tiny', 'ngf', 100_000));
+    expect(problems.map((p) => p.option)).toEqual(['ngf']);
+    expect(problems[0].message).toMatch(/^a training step needs about [\d.]+ PiB \(weights, gradients and Adam [\d.]+ PiB; activations [\d.]+ GiB\), more than the 4 GiB a browser tab can count on: lower ngf$/);
+  });
+  it('ngf 256 on Tiny, which took Chromium to 9 GB, is refused in a tab', () => {
+    expect(validateRunConfig(at('cycle_gan', 'tiny', 'ngf', 256)).map((p) => p.option)).toEqual(['ngf']);
+  });
+  it('large images are blamed on crop_size (or batch_size)', () => {
+    const large = setOption(at('cycle_gan', 'quick', 'load_size', 512), 'crop_size', 512);
+    expect(validateRunConfig(large).map((p) => p.option)).toEqual(['crop_size']);
+    const batch = setOption(at('cycle_gan', 'quick', 'batch_size', 64), 'preprocess', 'resize_and_crop');
+    expect(validateRunConfig(batch).map((p) => p.option)).toEqual(['batch_size']);
+  });
+  it("a tensor larger than the GPU's buffer limit is refused on that GPU only", () => {
+    const c = at('pix2pix', 'quick', 'ngf', 256);
+    const gpu = { gpuMemory: true, maxStorageBufferBindingSize: 128 * 1024 ** 2, maxBufferSize: 256 * 1024 ** 2 };
+    expect(validateRunConfig(c, gpu)).toEqual([
+      { option: 'ngf', message: "its largest tensor, the weights of netG level 4 up conv, 4×4 4096→2048 (512 MiB), is larger than this GPU's limit for one buffer (128 MiB): lower ngf" },
+    ]);
+    expect(validateRunConfig(c, { gpuMemory: true })).toEqual([]);
+  });
+  it("every preset fits a tab, but the paper's CycleGAN at 256 px needs a real GPU's memory", () => {
+    for (const p of ['tiny', 'quick', 'paper'] as const) expect(validateRunConfig(at('pix2pix', p))).toEqual([]);
+    for (const p of ['tiny', 'quick'] as const) expect(validateRunConfig(at('cycle_gan', p))).toEqual([]);
+    expect(validateRunConfig(at('cycle_gan', 'paper')).map((p) => p.option)).toEqual(['crop_size']);
+    expect(validateRunConfig(at('cycle_gan', 'paper'), { gpuMemory: true })).toEqual([]);
   });
 });

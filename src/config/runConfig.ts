@@ -6,6 +6,8 @@ import { GAN_MODES, LR_POLICIES, MODEL_DEFAULTS, MODELS, NET_D, NET_G, NORMS, si
 import type { ModelName, TrainConfig } from '../model/options';
 import { DATA_DEFAULTS, PREPROCESS } from '../data/preprocess';
 import type { DataOptions } from '../data/preprocess';
+import { sizeRefusals } from './sizeLimits';
+import type { DeviceLimits } from './sizeLimits';
 
 /** Everything a run is configured by: the engine's options, the data options and the worker's own. */
 export interface RunConfig {
@@ -171,11 +173,25 @@ export function toCommandLine(c: RunConfig, dataroot = './datasets/yours'): stri
   return `python train.py --dataroot ${dataroot} ${commandLineFlags(c)}`.trim();
 }
 
+/** What pasting a command line did. */
+export interface AppliedLine {
+  config: RunConfig;
+  /** Options the line set (the model included when it names one). */
+  set: string[];
+  /** Flags we do not use (dataroot, name, gpu_ids...). */
+  ignored: string[];
+  /** Values that could not be read, by flag. */
+  errors: string[];
+  /** True when the line names no --model, so the current one stays. */
+  modelKept: boolean;
+}
+
 /**
- * Applies a pasted reference command line (`--netG resnet_6blocks --ngf 32 --no_flip ...`). Flags we do not
- * use (dataroot, name, gpu_ids...) are listed as ignored, not errors.
+ * Applies a pasted reference command line (`--netG resnet_6blocks --ngf 32 --no_flip ...`) as train.py reads it:
+ * the reference's defaults for everything the line omits. Without --model the current model stays (the loaded
+ * data decides it). Flags we do not use are listed as ignored, not errors.
  */
-export function applyCommandLine(c: RunConfig, line: string): { config: RunConfig; ignored: string[]; errors: string[] } {
+export function applyCommandLine(c: RunConfig, line: string): AppliedLine {
   const tokens = line.trim().split(/\s+/).filter(Boolean);
   const ignored: string[] = [];
   const errors: string[] = [];
@@ -192,21 +208,56 @@ export function applyCommandLine(c: RunConfig, line: string): { config: RunConfi
       else ignored.push(`--${flag}`);
     }
   }
-  // the model first, so its defaults apply before the other flags
-  pairs.sort(([a], [b]) => Number(b === 'model') - Number(a === 'model'));
-  let config = c;
-  for (const [k, v] of pairs) {
+  let model: ModelName = c.train.model;
+  const named = pairs.find(([k]) => k === 'model');
+  if (named) {
     try {
-      config = setOption(config, k, parseValue(k, v));
+      model = parseValue('model', named[1]) as ModelName;
     } catch (e) {
       errors.push((e as Error).message);
     }
   }
-  return { config, ignored, errors };
+  let config = defaultRunConfig(model);
+  const set: string[] = named && !errors.length ? ['model'] : [];
+  for (const [k, v] of pairs) {
+    if (k === 'model') continue;
+    try {
+      config = setOption(config, k, parseValue(k, v));
+      if (!set.includes(k)) set.push(k);
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  return { config, set, ignored, errors, modelKept: !named };
 }
 
-/** Problems with a combination of options, each tied to the option where it should be fixed. */
-export function validateRunConfig(c: RunConfig): { option: string; message: string }[] {
+/** Options whose values differ between two configs, as `name old → new`, in the table's order (or only `names`). */
+export function describeChanges(before: RunConfig, after: RunConfig, names?: readonly string[]): string[] {
+  return OPTIONS.filter((o) => !names || names.includes(o.name))
+    .filter((o) => getOption(before, o.name) !== getOption(after, o.name))
+    .map((o) => `${o.name} ${String(getOption(before, o.name))} → ${String(getOption(after, o.name))}`);
+}
+
+/** The note after pasting a line: what it set, what went back to the reference's defaults, what was kept or ignored. */
+export function commandLineNote(before: RunConfig, r: AppliedLine): string {
+  const setChanges = describeChanges(before, r.config, r.set);
+  const others = OPTIONS.map((o) => o.name).filter((n) => !r.set.includes(n));
+  const defaults = describeChanges(before, r.config, others);
+  const parts = [
+    ...r.errors,
+    setChanges.length ? `Applied: ${setChanges.join(', ')}` : r.errors.length ? '' : 'Applied: the options already had these values',
+    defaults.length ? `the reference's defaults for what the line leaves out: ${defaults.join(', ')}` : '',
+    r.modelKept ? `kept the model ${r.config.train.model} (the line names no --model; the loaded data decides it)` : '',
+    r.ignored.length ? `ignored (not used here): ${r.ignored.join(' ')}` : '',
+  ];
+  return `${parts.filter(Boolean).join('; ')}.`;
+}
+
+/**
+ * Problems with a combination of options, each tied to the option where it should be fixed, including what cannot
+ * fit the device (its limits when known, else a browser tab's memory).
+ */
+export function validateRunConfig(c: RunConfig, device: DeviceLimits | null = null): { option: string; message: string }[] {
   const out: { option: string; message: string }[] = [];
   const t: TrainConfig = c.train;
   const d: DataOptions = c.data;
@@ -235,5 +286,6 @@ export function validateRunConfig(c: RunConfig): { option: string; message: stri
     s = s + 2 - 4 + 1;
     if (s < 1) out.push({ option: 'netD', message: `a ${layers}-layer PatchGAN has no output at ${side} px: use a larger crop_size, fewer n_layers_D or netD pixel` });
   }
+  out.push(...sizeRefusals(c, device));
   return out;
 }

@@ -13,3 +13,5 @@ export { CycleGanTrainer, CYCLE_GAN_LOSSES } from './cycleGanTrainer';
 export type { Fakes, CycleGanExtras } from './cycleGanTrainer';
 export type { Trainer, Losses, TranslateOptions } from './trainerBase';
 export { runAtAnySize, generatorMultiple } from './trainerBase';
+export { runSize, generatorLayers, discriminatorLayers, paramsOf, ACTIVATION_FACTOR, GRADIENT_COPIES } from './networkSize';
+export type { LayerSize, RunSize } from './networkSize';

@@ -1,7 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { useStudio } from './studio';
-import { validateRunConfig } from '../config/runConfig';
+import { initialOptions, startBlockers, useStudio } from './studio';
+import { defaultRunConfig, setOption, toQuery, validateRunConfig } from '../config/runConfig';
+import { matchingPreset, presetConfig } from '../config/presets';
 import type { DatasetSummary } from '../data/dataset';
+import type { BackendReport } from '../worker/backend';
 
 const initial = useStudio.getState();
 beforeEach(() => useStudio.setState(initial, true));
@@ -45,5 +47,141 @@ describe('the studio store', () => {
     expect(useStudio.getState().error).toBe('boom');
     useStudio.getState().clearError();
     expect(useStudio.getState().error).toBeNull();
+  });
+});
+
+const limits = { maxStorageBufferBindingSize: 128 * 1024 ** 2, maxBufferSize: 256 * 1024 ** 2 };
+const webgpu = (software: boolean): BackendReport => ({
+  backend: 'webgpu',
+  failed: [],
+  adapter: { vendor: 'google', architecture: software ? 'swiftshader' : 'ampere', description: software ? 'google swiftshader' : 'nvidia ampere', software, limits },
+});
+const cpu: BackendReport = { backend: 'cpu', failed: [], adapter: null };
+const state = () => useStudio.getState();
+
+describe('Start waits for valid options', () => {
+  for (const bad of ['abc', '0', '-4', '3.5']) {
+    it(`"${bad}" in ngf blocks Start with a message naming ngf, and keeps the last valid value out of the run`, () => {
+      state().setOptionText('ngf', bad);
+      expect(startBlockers(state())).toEqual([`--ngf needs a whole number ≥ 1, got "${bad}"`]);
+      expect(state().fieldErrors.ngf.draft).toBe(bad);
+      expect(state().config.train.ngf).toBe(presetConfig('quick', 'cycle_gan').train.ngf);
+    });
+  }
+  it('a valid value clears the block and applies', () => {
+    state().setOptionText('ngf', 'abc');
+    state().setOptionText('ngf', '32');
+    expect(startBlockers(state())).toEqual([]);
+    expect(state().config.train.ngf).toBe(32);
+    expect(state().userSet).toEqual(['ngf']);
+  });
+  it('picking a preset drops the invalid text', () => {
+    state().setOptionText('ndf', 'x');
+    state().setPreset('tiny');
+    expect(state().fieldErrors).toEqual({});
+    expect(startBlockers(state())).toEqual([]);
+  });
+  it('ngf 100000 is refused with the size it would need', () => {
+    state().setOptionText('ngf', '100000');
+    const [blocker] = startBlockers(state());
+    expect(blocker).toMatch(/^ngf: a training step needs about [\d.]+ [TP]iB .* more than the 4 GiB a browser tab can count on: lower ngf$/);
+  });
+  it("the GPU's buffer limit, as the worker reported it, refuses a larger tensor", () => {
+    state().apply({ type: 'ready', report: webgpu(false) });
+    state().setPreset('quick');
+    state().setOptionText('model', 'pix2pix');
+    state().setOptionText('ngf', '256');
+    expect(startBlockers(state())).toEqual([
+      "ngf: its largest tensor, the weights of netG level 4 up conv, 4×4 4096→2048 (512 MiB), is larger than this GPU's limit for one buffer (128 MiB): lower ngf",
+    ]);
+  });
+});
+
+describe('the preset a page opens with', () => {
+  it('a link of options that match no preset opens them exactly, with no preset pressed', () => {
+    const c = setOption(presetConfig('tiny', 'cycle_gan'), 'ngf', 8);
+    const o = initialOptions(`?${toQuery(c)}&test`);
+    expect(o.config).toEqual(c);
+    expect(matchingPreset(o.config)).toBeNull();
+    expect(o.presetSource).toBe('link');
+  });
+  it("a link of the reference's defaults opens Paper, not the Quick default", () => {
+    const o = initialOptions(`?${toQuery(defaultRunConfig('pix2pix'))}`);
+    expect(o.config).toEqual(defaultRunConfig('pix2pix'));
+    expect(o.preset).toBe('paper');
+  });
+  it('a hand-written link: a preset and options on top, which count as set by the user', () => {
+    const o = initialOptions('?preset=tiny&ngf=8');
+    expect(o.config).toEqual(setOption(presetConfig('tiny', 'cycle_gan'), 'ngf', 8));
+    expect(o.userSet).toEqual(['ngf']);
+  });
+  it('no link: Quick, from no one', () => {
+    expect(initialOptions('?test&backend=webgpu')).toMatchObject({ preset: 'quick', presetSource: 'default', userSet: [] });
+  });
+});
+
+describe('on a software GPU the first run is Tiny', () => {
+  it('a software adapter switches a fresh page to Tiny and says why', () => {
+    state().apply({ type: 'ready', report: webgpu(true) });
+    expect(matchingPreset(state().config)).toBe('tiny');
+    expect(state().presetReason).toBe('Tiny, because the GPU is a software one (google swiftshader)');
+  });
+  it('so does the CPU backend', () => {
+    state().apply({ type: 'ready', report: cpu });
+    expect(state().preset).toBe('tiny');
+    expect(state().presetReason).toMatch(/^Tiny, because there is no GPU/);
+  });
+  it('a real GPU keeps Quick', () => {
+    state().apply({ type: 'ready', report: webgpu(false) });
+    expect(matchingPreset(state().config)).toBe('quick');
+    expect(state().presetReason).toBeNull();
+  });
+  it('options the user already changed, or a link, stay', () => {
+    state().setOptionText('ngf', '8');
+    state().apply({ type: 'ready', report: webgpu(true) });
+    expect(state().config.train.ngf).toBe(8);
+    expect(state().config.train.netG).toBe('resnet_6blocks');
+    useStudio.setState({ ...initial, ...initialOptions('?preset=paper') }, true);
+    state().apply({ type: 'ready', report: webgpu(true) });
+    expect(matchingPreset(state().config)).toBe('paper');
+  });
+  it('a later ready (a forced backend at Start) changes nothing', () => {
+    state().apply({ type: 'ready', report: webgpu(false) });
+    state().apply({ type: 'ready', report: cpu });
+    expect(state().preset).toBe('quick');
+  });
+});
+
+describe('pasted lines and mode switches', () => {
+  it('pasting applies the line on the reference defaults and returns what changed', () => {
+    state().setPreset('tiny');
+    const note = state().pasteCommandLine('python train.py --dataroot ./d --ngf 8 --lambda_identity 0');
+    expect(note).toMatch(/^Applied: ngf 4 → 8, lambda_identity 0.5 → 0; the reference's defaults for what the line leaves out: netG unet_32 → resnet_9blocks/);
+    expect(state().config).toEqual(setOption(setOption(defaultRunConfig('cycle_gan'), 'ngf', 8), 'lambda_identity', 0));
+    expect(matchingPreset(state().config)).toBeNull();
+  });
+  it('data of the other mode keeps the pasted values, takes the rest from that mode, and says what changed', () => {
+    state().setPreset('quick');
+    state().apply({ type: 'dataset', summary: summary('pix2pix') });
+    state().pasteCommandLine('--ngf 32 --netG unet_64 --load_size 72 --crop_size 64');
+    state().apply({ type: 'dataset', summary: summary('cycle_gan') });
+    const c = state().config;
+    expect(c.train).toMatchObject({ model: 'cycle_gan', ngf: 32, netG: 'unet_64', gan_mode: 'lsgan', norm: 'instance', lambda_identity: 0.5 });
+    expect(c.data.crop_size).toBe(64);
+    expect(state().modeNote).toBe(
+      'Switched to CycleGAN for this data: norm batch → instance, no_dropout false → true, gan_mode vanilla → lsgan, pool_size 0 → 50; kept what you set: ngf 32, netG unet_64, load_size 72, crop_size 64.',
+    );
+  });
+  it("a mode switch from a preset says which of the preset's values changed", () => {
+    state().setPreset('quick');
+    state().apply({ type: 'dataset', summary: summary('pix2pix') });
+    expect(state().modeNote).toBe('Switched to pix2pix for this data: netG resnet_6blocks → unet_64, norm instance → batch, no_dropout true → false, gan_mode lsgan → vanilla, pool_size 50 → 0.');
+    expect(matchingPreset(state().config)).toBe('quick');
+  });
+  it('a typed value survives the switch too', () => {
+    state().setPreset('tiny');
+    state().setOptionText('ndf', '8');
+    state().apply({ type: 'dataset', summary: summary('pix2pix') });
+    expect(state().config.train).toMatchObject({ model: 'pix2pix', netG: 'unet_32', ndf: 8, ngf: 4 });
   });
 });

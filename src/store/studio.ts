@@ -7,23 +7,48 @@ import type { DatasetSummary } from '../data/dataset';
 import type { BackendReport, TrainingBackend } from '../worker/backend';
 import type { BackendChoice, BackendMeasurement, LossChunk, Picture, PreviewRow, RunInfo, RunState, WorkerEvent } from '../worker/protocol';
 import type { PresetName } from '../config/presets';
-import { presetConfig } from '../config/presets';
+import { matchingPreset, presetConfig, presetWith, setOnTopOf } from '../config/presets';
 import type { RunConfig } from '../worker/protocol';
-import { fromQuery, getOption, setOption } from '../config/runConfig';
+import { applyCommandLine, commandLineNote, describeChanges, fromQuery, getOption, OPTIONS, parseValue, setOption, validateRunConfig } from '../config/runConfig';
+import { limitsOf } from '../config/sizeLimits';
+import type { ModelName } from '../model/options';
 import { interruptedRun, noteTraining } from './activeRun';
 
 /** The latest progress numbers (the worker's progress event without its losses). */
 export type Progress = Omit<Extract<WorkerEvent, { type: 'progress' }>, 'type' | 'losses'>;
 
+/** A field's text that is not a valid value, and why. */
+export interface FieldError {
+  draft: string;
+  message: string;
+}
+
+/** Where the preset the options start from came from. */
+export type PresetSource = 'default' | 'link' | 'user' | 'device';
+
 export interface StudioState {
-  /** The chosen preset (data are decoded at its sizes). */
+  /** The preset the options start from: options the user did not set follow it (its other mode's after a mode switch). */
   preset: PresetName;
+  presetSource: PresetSource;
+  /** Why the preset was chosen for the user (e.g. a software GPU), while it stands. */
+  presetReason: string | null;
+  /** Takes a preset's options for the current model; what the user set before is dropped. */
   setPreset(preset: PresetName): void;
   /** Every option of the next run, by the reference's names; mirrored in the URL. */
   config: RunConfig;
   /** Problems with the URL's options, shown once. */
   configErrors: string[];
   setConfig(config: RunConfig): void;
+  /** Options the user set explicitly (typed, pasted, from the link): a mode switch keeps them. */
+  userSet: string[];
+  /** Fields whose text is not a valid value: Start waits until they are fixed. */
+  fieldErrors: Record<string, FieldError>;
+  /** Sets an option from what the user typed or picked: applied when valid, else kept as the field's error. */
+  setOptionText(name: string, raw: string): void;
+  /** Applies a pasted train.py line (the reference's defaults for what it omits); returns the note saying what it did. */
+  pasteCommandLine(line: string): string;
+  /** What the last mode switch changed, for the options card. */
+  modeNote: string | null;
   backend: BackendReport | null;
   /** Which backend the next run uses: measured automatically, or forced. */
   backendChoice: BackendChoice;
@@ -62,10 +87,26 @@ const append = (history: LossChunk | null, chunk: LossChunk): LossChunk => {
   return { ...history };
 };
 
-const initialPreset = (): PresetName => {
-  const p = typeof location === 'undefined' ? null : new URLSearchParams(location.search).get('preset');
-  return p === 'tiny' || p === 'quick' || p === 'paper' ? p : 'quick';
-};
+/** The options a page opens with, from its link, and the preset they start from. */
+export function initialOptions(query: string): Pick<StudioState, 'config' | 'configErrors' | 'preset' | 'presetSource' | 'userSet'> {
+  const params = new URLSearchParams(query);
+  const named = params.get('preset');
+  const presetParam = named === 'tiny' || named === 'quick' || named === 'paper' ? named : null;
+  const optionKeys = [...params.keys()].filter((k) => OPTIONS.some((o) => o.name === k));
+  const { config: fromUrl, errors } = fromQuery(query);
+  let config: RunConfig;
+  if (params.has('model')) {
+    // a link the page wrote: the model and every option that differs from the reference's defaults
+    config = fromUrl;
+  } else {
+    // a hand-written one: a preset (Quick unless named) and any options on top
+    config = presetConfig(presetParam ?? 'quick', fromUrl.train.model);
+    for (const k of optionKeys) config = setOption(config, k, getOption(fromUrl, k));
+  }
+  const preset = presetParam ?? matchingPreset(config) ?? (params.has('model') ? 'paper' : 'quick');
+  const linked = presetParam !== null || optionKeys.length > 0;
+  return { config, configErrors: errors, preset, presetSource: linked ? 'link' : 'default', userSet: setOnTopOf(preset, config) };
+}
 
 /** `?backend=webgpu|webgl|cpu` forces a backend; otherwise the choice is automatic. */
 function initialBackendChoice(): BackendChoice {
@@ -73,31 +114,67 @@ function initialBackendChoice(): BackendChoice {
   return b === 'webgpu' || b === 'webgl' || b === 'cpu' ? b : 'auto';
 }
 
-/** The config a page opens with: the URL's preset, then the URL's options on top. */
-function initialConfig(): { config: RunConfig; errors: string[] } {
-  const query = typeof location === 'undefined' ? '' : location.search;
-  const { config: fromUrl, errors } = fromQuery(query);
-  const base = presetConfig(initialPreset(), fromUrl.train.model);
-  const params = new URLSearchParams(query);
-  // options the URL names win over the preset
-  let config = base;
-  for (const [k] of params) {
-    try {
-      config = setOption(config, k, getOption(fromUrl, k));
-    } catch {
-      // not an option (test, backend, preset)
-    }
-  }
-  return { config, errors };
+const MODE_NAMES: Record<ModelName, string> = { pix2pix: 'pix2pix', cycle_gan: 'CycleGAN' };
+
+/** The options for another model: the preset's for that model, with what the user set kept; and a note saying what changed. */
+function switchMode(s: StudioState, model: ModelName, why: string): Pick<StudioState, 'config' | 'modeNote'> {
+  const config = presetWith(s.preset, model, s.config, s.userSet);
+  const changes = describeChanges(s.config, config).filter((c) => !c.startsWith('model '));
+  const kept = s.userSet.filter((n) => n !== 'model').map((n) => `${n} ${String(getOption(config, n))}`);
+  const modeNote = `Switched to ${MODE_NAMES[model]} ${why}${changes.length ? `: ${changes.join(', ')}` : ''}${kept.length ? `; kept what you set: ${kept.join(', ')}` : ''}.`;
+  return { config, modeNote };
 }
-const first = initialConfig();
+
+/** Why a fresh page trains the Tiny preset on this backend, or null where the default stands. */
+function tinyReason(report: BackendReport): string | null {
+  if (report.backend === 'cpu') return 'Tiny, because there is no GPU to train on: the CPU backend runs it';
+  if (report.backend === 'webgpu' && report.adapter?.software) return `Tiny, because the GPU is a software one (${report.adapter.description})`;
+  return null;
+}
+
+/**
+ * Everything that keeps Start disabled, in words that name the option: fields holding invalid text, invalid
+ * combinations, and runs too large for the device the worker reported.
+ */
+export function startBlockers(s: Pick<StudioState, 'config' | 'fieldErrors' | 'backend'>): string[] {
+  return [
+    ...Object.values(s.fieldErrors).map((e) => e.message),
+    ...validateRunConfig(s.config, limitsOf(s.backend)).map((p) => `${p.option}: ${p.message}`),
+  ];
+}
+
+const first = initialOptions(typeof location === 'undefined' ? '' : location.search);
 
 export const useStudio = create<StudioState>((set, get) => ({
-  preset: initialPreset(),
-  setPreset: (preset) => set({ preset, config: { ...presetConfig(preset, get().config.train.model) } }),
-  config: first.config,
-  configErrors: first.errors,
+  ...first,
+  presetReason: null,
+  setPreset: (preset) =>
+    set({ preset, presetSource: 'user', presetReason: null, config: presetConfig(preset, get().config.train.model), userSet: [], fieldErrors: {}, modeNote: null }),
   setConfig: (config) => set({ config }),
+  fieldErrors: {},
+  setOptionText(name, raw) {
+    const s = get();
+    const { [name]: _old, ...fieldErrors } = s.fieldErrors;
+    let value: unknown;
+    try {
+      value = parseValue(name, raw);
+    } catch (e) {
+      return set({ fieldErrors: { ...fieldErrors, [name]: { draft: raw, message: (e as Error).message } } });
+    }
+    const userSet = s.userSet.includes(name) ? s.userSet : [...s.userSet, name];
+    if (name === 'model' && value !== s.config.train.model) {
+      return set({ fieldErrors, userSet, ...switchMode({ ...s, userSet }, value as ModelName, 'as you chose') });
+    }
+    set({ fieldErrors, userSet, config: setOption(s.config, name, value) });
+  },
+  pasteCommandLine(line) {
+    const before = get().config;
+    const r = applyCommandLine(before, line);
+    // a train.py line stands on the reference's defaults: the Paper preset's values
+    set({ config: r.config, preset: 'paper', presetSource: 'user', presetReason: null, userSet: r.set, fieldErrors: {}, modeNote: null });
+    return commandLineNote(before, r);
+  },
+  modeNote: null,
   backend: null,
   backendChoice: initialBackendChoice(),
   setBackendChoice: (backendChoice) => set({ backendChoice }),
@@ -121,20 +198,22 @@ export const useStudio = create<StudioState>((set, get) => ({
   clearError: () => set({ error: null }),
   apply(event) {
     switch (event.type) {
-      case 'ready':
-        return set({ backend: event.report });
+      case 'ready': {
+        // a fresh page on a software GPU (or none) starts on Tiny, unless a link or the user chose otherwise
+        const s = get();
+        const reason = s.backend === null && s.presetSource === 'default' && !s.userSet.length && !Object.keys(s.fieldErrors).length ? tinyReason(event.report) : null;
+        if (!reason) return set({ backend: event.report });
+        return set({ backend: event.report, preset: 'tiny', presetSource: 'device', presetReason: reason, config: presetConfig('tiny', s.config.train.model) });
+      }
       case 'backendTiming':
         return set({ timing: { backend: event.backend, index: event.index, of: event.of, budgetMs: event.budgetMs, since: Date.now() }, measurement: null });
       case 'backendChosen':
         return set({ backend: event.report, measurement: event.measurement, timing: null });
       case 'dataset': {
-        // the layout decides the mode; the chosen preset's networks for that mode, the data options kept
-        const current = get().config;
-        const config =
-          event.summary.countA > 0 && event.summary.mode !== current.train.model
-            ? { ...current, train: presetConfig(get().preset, event.summary.mode).train }
-            : current;
-        return set({ dataset: event.summary, thumbnails: event.thumbnails ?? null, loading: null, config });
+        // the layout decides the mode: the preset's options for it, what the user set kept, and a note of what changed
+        const s = get();
+        const switched = event.summary.countA > 0 && event.summary.mode !== s.config.train.model ? switchMode(s, event.summary.mode, 'for this data') : {};
+        return set({ dataset: event.summary, thumbnails: event.thumbnails ?? null, loading: null, ...switched });
       }
       case 'loadProgress':
         return set({ loading: { done: event.done, total: event.total } });

@@ -1,8 +1,8 @@
 /** Run controls and live numbers: step, epoch, learning rate, speed, the latest losses. */
 import { useEffect, useState } from 'react';
-import { useStudio } from '../store/studio';
+import { useShallow } from 'zustand/react/shallow';
+import { startBlockers, useStudio } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
-import { validateRunConfig } from '../config/runConfig';
 import type { BackendChoice } from '../worker/protocol';
 
 /** Time to the end of the schedule, in words. */
@@ -51,11 +51,11 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
   const backendChoice = useStudio((s) => s.backendChoice);
   const setBackendChoice = useStudio((s) => s.setBackendChoice);
   const measurement = useStudio((s) => s.measurement);
-  const problems = validateRunConfig(config);
+  const blockers = useStudio(useShallow(startBlockers));
   const running = runState === 'running';
   const timing = useStudio((s) => s.timing);
   const starting = runState === 'starting';
-  const canStart = !!dataset && dataset.countA > 0 && runState !== 'loading' && !running && !starting && problems.length === 0;
+  const canStart = !!dataset && dataset.countA > 0 && runState !== 'loading' && !running && !starting && blockers.length === 0;
   const hasRun = runState === 'paused' || running;
 
   const toggle = () => client.send({ type: running ? 'pause' : 'resume' });
@@ -108,7 +108,11 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
         </p>
       )}
       {!dataset && <p className="muted small">Load data first: a demo, a folder or a zip.</p>}
-      {problems.length > 0 && <p className="warn small">Fix the options first: {problems[0].message}</p>}
+      {blockers.length > 0 && (
+        <p className="warn small" data-testid="start-blockers" role="status">
+          Fix the options first: {blockers.join('; ')}
+        </p>
+      )}
       <p data-testid="run-state">
         {runState}
         {reason && <span className="warn"> — {reason}</span>}

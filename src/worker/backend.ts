@@ -1,5 +1,7 @@
 /** Backend choice inside the worker: WebGPU, then WebGL, then CPU (never wasm: it cannot train). */
 import * as tf from '@tensorflow/tfjs';
+import { limitsOf } from '../config/sizeLimits';
+import type { DeviceLimits } from '../config/sizeLimits';
 
 /** Backends that can train. */
 export const TRAINING_BACKENDS = ['webgpu', 'webgl', 'cpu'] as const;
@@ -12,6 +14,8 @@ export interface AdapterInfo {
   description: string;
   /** True for software rasterisers (SwiftShader, llvmpipe, WARP...): tens of times slower than a real GPU. */
   software: boolean;
+  /** The adapter's buffer limits, which TF.js requests for its device: no tensor may be larger. */
+  limits: { maxStorageBufferBindingSize: number; maxBufferSize: number };
 }
 
 /** The backend we ended up on. */
@@ -37,7 +41,16 @@ export async function describeAdapter(): Promise<AdapterInfo | null> {
     architecture: info.architecture ?? '',
     description: info.description || [info.vendor, info.architecture].filter(Boolean).join(' ') || 'unknown adapter',
     software: Boolean(info.isFallbackAdapter) || SOFTWARE.test(text),
+    limits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
   };
+}
+
+/** The adapter of the last backend picked (null until WebGPU is), for the limits of the backend in use. */
+let pickedAdapter: AdapterInfo | null = null;
+
+/** What the backend TF.js runs on now lets a run use: the worker checks a run against it before building anything. */
+export function currentDeviceLimits(): DeviceLimits {
+  return limitsOf({ backend: tf.getBackend(), adapter: pickedAdapter })!;
 }
 
 /** Switches TF.js to the first backend of `order` that initialises. */
@@ -48,6 +61,7 @@ export async function pickBackend(order: readonly TrainingBackend[] = TRAINING_B
       if (await tf.setBackend(backend)) {
         await tf.ready();
         const adapter = backend === 'webgpu' ? await describeAdapter() : null;
+        if (adapter) pickedAdapter = adapter;
         return { backend, failed, adapter };
       }
       failed.push({ backend, reason: 'not available in this browser' });

@@ -9,7 +9,7 @@ import type { WorkerEvent } from './protocol';
 function softwareChooser() {
   const events: WorkerEvent[] = [];
   const chooser = new BackendChooser((e) => events.push(e));
-  chooser.report = { backend: 'webgpu', failed: [], adapter: { vendor: 'google', architecture: 'swiftshader', description: 'google swiftshader', software: true } };
+  chooser.report = { backend: 'webgpu', failed: [], adapter: { vendor: 'google', architecture: 'swiftshader', description: 'google swiftshader', software: true, limits: { maxStorageBufferBindingSize: 134217728, maxBufferSize: 268435456 } } };
   return { chooser, events };
 }
 

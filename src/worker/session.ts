@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createTrainer, totalEpochs } from '../model';
 import type { Trainer } from '../model';
+import { currentDeviceLimits } from './backend';
 import { validateRunConfig } from '../config/runConfig';
 import type { DataOptions } from '../data/preprocess';
 import { BackendChooser } from './backendChoice';
@@ -181,12 +182,12 @@ export class Session {
     }
   }
 
-  /** The option table's own checks (the page shows them where they are set), plus what only the data can tell. */
+  /** The option table's own checks with this backend's limits (the page shows them where they are set), plus what only the data can tell. */
   private validate(c: RunConfig) {
     if (c.train.model === 'pix2pix' && this.feed.dataset!.summary.arrangement === 'unaligned') {
       throw new Error('pix2pix needs paired images; this dataset is two unpaired domains: train CycleGAN');
     }
-    const [problem] = validateRunConfig(c);
+    const [problem] = validateRunConfig(c, currentDeviceLimits());
     if (problem) throw new Error(`--${problem.option}: ${problem.message}`);
   }
 
