@@ -128,8 +128,8 @@ const md = [
   '|---|---|---|---|---|---|---|---|---|',
   ...ui.map((u) => `| ${u.case} | ${u.preset} | ${u.backend} | ${u.dataReadyMs.toFixed(0)} | ${u.firstPointMs.toFixed(0)} | ${u.firstPreviewMs.toFixed(0)} | ${u.stepsPerSecond.toFixed(2)} | ${u.longTasks} | ${u.longestMs.toFixed(0)} |`),
 ].join('\n');
-writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), adapter: machine, steps, rows, ui }, null, 2));
-writeFileSync(new URL('./results.md', import.meta.url), md + '\n');
+writeFileSync(new URL(`./${process.env.BENCH_OUT ?? 'results'}.json`, import.meta.url), JSON.stringify({ date: new Date().toISOString(), adapter: machine, steps, rows, ui }, null, 2));
+writeFileSync(new URL(`./${process.env.BENCH_OUT ?? 'results'}.md`, import.meta.url), md + '\n');
 console.log('\n' + md);
 await browser.close();
 server.kill();

@@ -3,16 +3,14 @@ import { useEffect, useState } from 'react';
 import { download } from '../export/modelZip';
 import { useStudio } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
-import type { RunInfo } from '../worker/protocol';
+import { describeRun as describe } from './InterruptedRun';
 
-const describe = (r: RunInfo) => `${r.model === 'pix2pix' ? 'pix2pix' : 'CycleGAN'} on ${r.datasetName}, step ${r.step} (epoch ${r.epoch})`;
 
 export function RunsPanel({ client }: { client: TrainingClient }) {
   const runs = useStudio((s) => s.runs);
   const current = useStudio((s) => s.runId);
   const lastCheckpoint = useStudio((s) => s.lastCheckpoint);
   const runState = useStudio((s) => s.runState);
-  const interrupted = useStudio((s) => s.interruptedRun);
   const [confirming, setConfirming] = useState<string | null>(null);
   useEffect(
     () =>
@@ -23,18 +21,9 @@ export function RunsPanel({ client }: { client: TrainingClient }) {
   );
   const busy = runState === 'starting' || runState === 'loading';
   const resume = (runId: string) => client.send({ type: 'resumeRun', runId, backend: useStudio.getState().backendChoice });
-  const lost = interrupted && !current ? runs.find((r) => r.runId === interrupted) : undefined;
   return (
     <section className="card" aria-labelledby="runs-title">
       <h2 id="runs-title">Saved runs</h2>
-      {lost && (
-        <p className="small" role="status" data-testid="interrupted">
-          Training was interrupted when the page closed: {describe(lost)} is saved.{' '}
-          <button disabled={busy} onClick={() => resume(lost.runId)}>
-            Resume it
-          </button>
-        </p>
-      )}
       <div className="buttons">
         <button onClick={() => client.send({ type: 'listRuns' })}>Refresh</button>
         <button disabled={!current || runState === 'idle' || runState === 'loading'} onClick={() => client.send({ type: 'exportCheckpoint' })}>

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { startBlockers, useStudio } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
+import { InterruptedRun } from './InterruptedRun';
 import type { BackendChoice } from '../worker/protocol';
 
 /** Time to the end of the schedule, in words. */
@@ -107,6 +108,7 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
           Training on {measurement.chosen}: {measurement.reason}.
         </p>
       )}
+      <InterruptedRun client={client} />
       {!dataset && <p className="muted small">Load data first: a demo, a folder or a zip.</p>}
       {blockers.length > 0 && (
         <p className="warn small" data-testid="start-blockers" role="status">
