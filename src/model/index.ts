@@ -1,6 +1,7 @@
 /** The engine's public surface: everything outside `src/model` imports from here. */
 import './cpuKernels';
 import './meanGradient';
+import './mirrorPadGradient';
 export * from './options';
 export { createGenerator, createDiscriminator, countParams } from './networks';
 export { ReflectionPadding2D, InstanceNormalization, CropTopLeft, StepDropout, CUSTOM_LAYER_NAMES } from './layers';
