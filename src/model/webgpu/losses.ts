@@ -22,7 +22,7 @@ export interface GradientOutput {
   accumulate: boolean;
 }
 
-/** Threads of the one workgroup that reduces a loss: one workgroup keeps the sum's order fixed, so it is deterministic. */
+/** Threads of the one workgroup that reduces a loss: no second pass, a fixed summing order; the largest input (L1 at 256² × 3) is 0.2M values. */
 const REDUCE = 256;
 
 /** WGSL: `log(1 + e)` for e in [0, 1] without log1p, by Kahan's trick (exact where 1 + e rounds to 1). */
