@@ -8,7 +8,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { useBias } from '../blocks';
 import type { DiscriminatorOptions } from '../options';
 import type { Activation } from './activation';
-import { conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, conv2dForward, conv2dOutputSize } from './conv2d';
+import { conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, conv2dForward, conv2dOutputCount, conv2dOutputSize } from './conv2d';
 import type { Conv2dSpec } from './conv2d';
 import { tensorBuffer } from './gpu';
 import type { NetworkPlan, NetworkPlanArgs } from './networkPlan';
@@ -24,7 +24,7 @@ export type DiscriminatorPlanArgs = NetworkPlanArgs & {
 };
 
 /** One conv layer as the options define it, before the shapes of a batch are known. */
-interface LayerShape {
+export interface DiscriminatorLayer {
   kernel: number;
   stride: 1 | 2;
   pad: number;
@@ -36,7 +36,7 @@ interface LayerShape {
 }
 
 /** The conv layers of a discriminator in order, as patchDiscriminator.ts builds them. */
-export function discriminatorLayers(o: DiscriminatorOptions): LayerShape[] {
+export function discriminatorLayers(o: DiscriminatorOptions): DiscriminatorLayer[] {
   const bias = useBias(o.norm);
   const leaky = 'leaky_relu' as const;
   if (o.netD === 'pixel') {
@@ -47,7 +47,7 @@ export function discriminatorLayers(o: DiscriminatorOptions): LayerShape[] {
     ];
   }
   const n_layers = o.netD === 'basic' ? 3 : o.n_layers_D;
-  const conv4 = (outChannels: number, stride: 1 | 2, bias: boolean, normed: boolean, activation: Activation): LayerShape =>
+  const conv4 = (outChannels: number, stride: 1 | 2, bias: boolean, normed: boolean, activation: Activation): DiscriminatorLayer =>
     ({ kernel: 4, stride, pad: 1, outChannels, bias, normed, activation });
   const layers = [conv4(o.ndf, 2, true, false, leaky)];
   for (let n = 1; n < n_layers; n++) layers.push(conv4(o.ndf * Math.min(2 ** n, 8), 2, bias, true, leaky));
@@ -64,7 +64,7 @@ interface LayerVariable {
 }
 
 /** The variables of the model's conv and batch norm layers, in layer order, checked against the options. */
-function modelVariables(model: tf.LayersModel, o: DiscriminatorOptions, layers: LayerShape[]) {
+function modelVariables(model: tf.LayersModel, o: DiscriminatorOptions, layers: DiscriminatorLayer[]) {
   const where = `discriminator plan (${o.netD}, norm ${o.norm})`;
   const convs = model.layers.filter((l) => l.getClassName() === 'Conv2D');
   const norms = model.layers.filter((l) => l.getClassName() === 'BatchNormalization');
@@ -114,94 +114,104 @@ export function discriminatorPlan(args: DiscriminatorPlanArgs): NetworkPlan {
     [h, w, c] = [outHeight, outWidth, l.outChannels];
     return spec;
   });
-  const count = (s: Conv2dSpec) => { const { outHeight, outWidth } = conv2dOutputSize(s); return s.batch * outHeight * outWidth * s.outChannels; };
-  const shapeOf = (s: Conv2dSpec): NormShape => { const { outHeight, outWidth } = conv2dOutputSize(s); return { n: batch, h: outHeight, w: outWidth, c: s.outChannels }; };
+  const last = specs[specs.length - 1];
+  const outputShape: [number, number, number, number] = [batch, h, w, 1];
 
   const input = plan.buffer(batch * height * width * o.input_nc, 'discriminator input');
   const dInput = inputGradient ? plan.buffer(batch * height * width * o.input_nc, 'discriminator input gradient') : null;
-  // Per layer: its output y (what the next layer reads), and before a norm the conv's output z and its statistics.
-  const y = specs.map((s, i) => plan.buffer(count(s), `discriminator conv ${i} output`));
-  const z = specs.map((s, i) => (layers[i].normed && normKind ? plan.buffer(count(s), `discriminator conv ${i} pre-norm`) : null));
-  const stats = specs.map((s, i) => (z[i] && normKind ? plan.buffer(normGroups(normKind, shapeOf(s)).groups * STATS_PER_GROUP, `discriminator norm ${i} statistics`) : null));
-  const dOutput = plan.buffer(count(specs[specs.length - 1]), 'discriminator output gradient');
-  // Gradients w.r.t. each layer's output (the last one's is dOutput) and, before a norm, w.r.t. the conv's output.
-  const dy = specs.map((s, i) => (i === specs.length - 1 ? dOutput : plan.buffer(count(s), `discriminator conv ${i} output gradient`)));
-  const dz = specs.map((s, i) => (z[i] ? plan.buffer(count(s), `discriminator conv ${i} pre-norm gradient`) : null));
-
-  const sizeOf = (v: LayerVariable) => v.shape.reduce((a: number, b) => a * (b ?? 1), 1);
+  const dOutput = plan.buffer(conv2dOutputCount(last), 'discriminator output gradient');
   const gradOf = new Map<LayerVariable, GPUBuffer>();
   const gradFor = (v: LayerVariable) => {
-    const g = plan.buffer(sizeOf(v), `gradient of ${v.name}`);
+    const g = plan.buffer(v.shape.reduce((a: number, b) => a * (b ?? 1), 1), `gradient of ${v.name}`);
     gradOf.set(v, g);
     return g;
   };
-  const weights = vars.conv.map(({ kernel, bias }) => ({
-    kernel: tensorBuffer(kernel.read()), bias: bias ? tensorBuffer(bias.read()) : null,
-    dKernel: gradFor(kernel), dBias: bias ? gradFor(bias) : null,
-  }));
-  const batchNorms = vars.batch.map((v) => ({
-    gamma: tensorBuffer(v.gamma.read()), beta: tensorBuffer(v.beta.read()),
-    movingMean: tensorBuffer(v.movingMean.read()), movingVariance: tensorBuffer(v.movingVariance.read()),
-    dGamma: gradFor(v.gamma), dBeta: gradFor(v.beta),
-  }));
-  // Layer i's batch norm is the k-th of the model's, k counting the normed layers before it.
-  const normIndex = layers.map((_, i) => layers.slice(0, i).filter((l) => l.normed).length);
+  let batchNorms = 0;
+
+  // Per layer: its output y and y's gradient dy; before a norm also the conv's output z, z's gradient and the norm's
+  // statistics and (batch norm) parameters; the weights' buffers and their gradients.
+  const plans = specs.map((spec, i) => {
+    const count = conv2dOutputCount(spec);
+    const { outHeight, outWidth } = conv2dOutputSize(spec);
+    const shape: NormShape = { n: batch, h: outHeight, w: outWidth, c: spec.outChannels };
+    const { kernel, bias } = vars.conv[i];
+    const label = `discriminator conv ${i}`;
+    const bn = normKind === 'batch' && layers[i].normed ? vars.batch[batchNorms++] : null;
+    return {
+      spec,
+      shape,
+      y: plan.buffer(count, `${label} output`),
+      dy: i === specs.length - 1 ? dOutput : plan.buffer(count, `${label} output gradient`),
+      norm:
+        normKind && layers[i].normed
+          ? {
+              kind: normKind,
+              z: plan.buffer(count, `${label} pre-norm`),
+              dz: plan.buffer(count, `${label} pre-norm gradient`),
+              stats: plan.buffer(normGroups(normKind, shape).groups * STATS_PER_GROUP, `${label} norm statistics`),
+              batch: bn && {
+                gamma: tensorBuffer(bn.gamma.read()), beta: tensorBuffer(bn.beta.read()),
+                movingMean: tensorBuffer(bn.movingMean.read()), movingVariance: tensorBuffer(bn.movingVariance.read()),
+                dGamma: gradFor(bn.gamma), dBeta: gradFor(bn.beta),
+              },
+            }
+          : null,
+      kernel: tensorBuffer(kernel.read()),
+      bias: bias ? tensorBuffer(bias.read()) : null,
+      dKernel: gradFor(kernel),
+      dBias: bias ? gradFor(bias) : null,
+    };
+  });
   const grads = (model.trainableWeights as unknown as LayerVariable[]).map((v) => {
     const g = gradOf.get(v);
     if (!g) throw new Error(`discriminator plan: trainable weight ${v.name} is not one of the plan's`);
     return g;
   });
-  const last = specs[specs.length - 1];
-  const { outHeight, outWidth } = conv2dOutputSize(last);
+  const activation = (i: number) => layers[i].activation;
 
   return {
     input,
-    output: y[y.length - 1],
+    output: plans[plans.length - 1].y,
     dOutput,
     dInput,
     grads,
-    outputShape: [batch, outHeight, outWidth, 1],
+    outputShape,
 
     forward(p: Plan): void {
-      specs.forEach((s, i) => {
-        const x = i === 0 ? input : y[i - 1];
-        const wb = weights[i].bias ? [weights[i].kernel, weights[i].bias!] : [weights[i].kernel];
-        p.add(conv2dForward(s), [x, ...wb, z[i] ?? y[i]]);
-        if (!z[i] || !normKind) return;
-        const shape = shapeOf(s);
-        if (normKind === 'instance') {
-          p.add(normStatistics('instance', shape), [z[i]!, stats[i]!]);
-          p.add(normApply('instance', shape, layers[i].activation), [z[i]!, stats[i]!, y[i]]);
+      plans.forEach((l, i) => {
+        const x = i === 0 ? input : plans[i - 1].y;
+        p.add(conv2dForward(l.spec), [x, l.kernel, ...(l.bias ? [l.bias] : []), l.norm ? l.norm.z : l.y]);
+        const n = l.norm;
+        if (!n) return;
+        if (!n.batch) {
+          p.add(normStatistics('instance', l.shape), [n.z, n.stats]);
+          p.add(normApply('instance', l.shape, activation(i)), [n.z, n.stats, l.y]);
         } else {
-          const bn = batchNorms[normIndex[i]];
-          p.add(normStatistics('batch', shape, { running: true }), [z[i]!, stats[i]!, bn.movingMean, bn.movingVariance]);
-          p.add(normApply('batch', shape, layers[i].activation), [z[i]!, stats[i]!, bn.gamma, bn.beta, y[i]]);
+          p.add(normStatistics('batch', l.shape, { running: true }), [n.z, n.stats, n.batch.movingMean, n.batch.movingVariance]);
+          p.add(normApply('batch', l.shape, activation(i)), [n.z, n.stats, n.batch.gamma, n.batch.beta, l.y]);
         }
       });
     },
 
     backward(p: Plan): void {
-      for (let i = specs.length - 1; i >= 0; i--) {
-        const s = specs[i];
-        const x = i === 0 ? input : y[i - 1];
-        // The gradient the conv's kernels read: after the norm's backward, or dy with the activation folded in.
+      for (let i = plans.length - 1; i >= 0; i--) {
+        const l = plans[i];
+        const n = l.norm;
+        const x = i === 0 ? input : plans[i - 1].y;
+        // What the conv's gradient kernels read: the norm's input gradient, or dy with the activation's folded in.
         let g: GPUBuffer[];
-        if (z[i] && normKind) {
-          const shape = shapeOf(s);
-          if (normKind === 'instance') p.add(normBackward('instance', shape, layers[i].activation), [z[i]!, stats[i]!, dy[i], dz[i]!]);
-          else {
-            const bn = batchNorms[normIndex[i]];
-            p.add(normBackward('batch', shape, layers[i].activation), [z[i]!, stats[i]!, bn.gamma, bn.beta, dy[i], dz[i]!, bn.dGamma, bn.dBeta]);
-          }
-          g = [dz[i]!];
-        } else g = s.activation === 'none' ? [dy[i]] : [y[i], dy[i]];
-        const { kernel, dKernel, dBias } = weights[i];
-        p.add(conv2dBackwardFilter(s), [x, ...g, dKernel]);
+        if (!n) g = l.spec.activation === 'none' ? [l.dy] : [l.y, l.dy];
+        else {
+          if (!n.batch) p.add(normBackward('instance', l.shape, activation(i)), [n.z, n.stats, l.dy, n.dz]);
+          else p.add(normBackward('batch', l.shape, activation(i)), [n.z, n.stats, n.batch.gamma, n.batch.beta, l.dy, n.dz, n.batch.dGamma, n.batch.dBeta]);
+          g = [n.dz];
+        }
+        p.add(conv2dBackwardFilter(l.spec), [x, ...g, l.dKernel]);
         // A bias before instance norm shifts a whole (sample, channel) group, which the norm subtracts again: its
         // gradient is exactly zero, and its buffer keeps the zeros it was made with.
-        if (dBias && !(z[i] && normKind === 'instance')) p.add(conv2dBackwardBias(s), [...g, dBias]);
-        const dx = i === 0 ? dInput : dy[i - 1];
-        if (dx) p.add(conv2dBackwardInput(s), [...g, kernel, dx]);
+        if (l.dBias && n?.kind !== 'instance') p.add(conv2dBackwardBias(l.spec), [...g, l.dBias]);
+        const dx = i === 0 ? dInput : plans[i - 1].dy;
+        if (dx) p.add(conv2dBackwardInput(l.spec), [...g, l.kernel, dx]);
       }
     },
   };
