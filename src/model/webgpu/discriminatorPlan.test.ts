@@ -65,29 +65,33 @@ interface Case {
   inputGradient: boolean;
   /** Dispatches the plan should append: forward, backward. */
   dispatches: [number, number];
+  /** Replays of the plan, each on a new input, against as many training calls (default 1). */
+  steps?: number;
 }
 
 // Pairwise over netD × norm × input channels × batch: every netD with every norm, 3 and 6 channels, batch 1 and 2,
 // and n_layers_D 1, 2 and 4 (basic is 3); 64 px where 32 px would shrink to nothing (n_layers_D 4).
 // Forward: one per conv, two per norm. Backward: one per norm; per conv a filter gradient, a bias gradient unless
 // it has no bias or instance norm follows (zero by construction), and an input gradient but on the first conv when
-// dInput is not asked.
+// dInput is not asked. Two cases replay the plan on a second input: gradients overwritten, running statistics updated
+// twice.
 const cases: Case[] = [
   { options: { netD: 'basic', norm: 'instance', input_nc: 3 }, batch: 1, side: 32, inputGradient: true, dispatches: [5 + 6, 3 + 5 + 2 + 5] },
-  { options: { netD: 'basic', norm: 'batch', input_nc: 6 }, batch: 2, side: 32, inputGradient: true, dispatches: [5 + 6, 3 + 5 + 2 + 5] },
+  { options: { netD: 'basic', norm: 'batch', input_nc: 6 }, batch: 2, side: 32, inputGradient: true, dispatches: [5 + 6, 3 + 5 + 2 + 5], steps: 2 },
   { options: { netD: 'basic', norm: 'none', input_nc: 3 }, batch: 2, side: 32, inputGradient: false, dispatches: [5, 5 + 2 + 4] },
   { options: { netD: 'n_layers', n_layers_D: 1, norm: 'batch', input_nc: 3 }, batch: 1, side: 32, inputGradient: true, dispatches: [3 + 2, 1 + 3 + 2 + 3] },
   { options: { netD: 'n_layers', n_layers_D: 2, norm: 'none', input_nc: 6 }, batch: 1, side: 32, inputGradient: true, dispatches: [4, 4 + 2 + 4] },
   { options: { netD: 'n_layers', n_layers_D: 4, norm: 'instance', input_nc: 6 }, batch: 2, side: 64, inputGradient: true, dispatches: [6 + 8, 4 + 6 + 2 + 6] },
   { options: { netD: 'pixel', norm: 'instance', input_nc: 6 }, batch: 2, side: 32, inputGradient: true, dispatches: [3 + 2, 1 + 3 + 2 + 3] },
   { options: { netD: 'pixel', norm: 'batch', input_nc: 3 }, batch: 1, side: 32, inputGradient: false, dispatches: [3 + 2, 1 + 3 + 1 + 2] },
-  { options: { netD: 'pixel', norm: 'none', input_nc: 3 }, batch: 2, side: 32, inputGradient: true, dispatches: [3, 3 + 1 + 3] },
+  { options: { netD: 'pixel', norm: 'none', input_nc: 3 }, batch: 2, side: 32, inputGradient: true, dispatches: [3, 3 + 1 + 3], steps: 2 },
 ];
 
 const describeCase = (c: Case): string => {
   const o = c.options;
   const net = o.netD === 'n_layers' ? `n_layers ${o.n_layers_D}` : o.netD;
-  return `${net}, norm ${o.norm}, ${o.input_nc} channels, batch ${c.batch}, ${c.side} px${c.inputGradient ? '' : ', no dInput'}`;
+  const steps = c.steps ?? 1;
+  return `${net}, norm ${o.norm}, ${o.input_nc} channels, batch ${c.batch}, ${c.side} px${c.inputGradient ? '' : ', no dInput'}${steps > 1 ? `, replayed ${steps} times` : ''}`;
 };
 
 describe('discriminator plans against the TF.js discriminator (training call, tf.variableGrads)', () => {
@@ -98,20 +102,27 @@ describe('discriminator plans against the TF.js discriminator (training call, tf
       const model = createDiscriminator(options);
       seedWeights(model, k + 1);
       const shape = [c.batch, c.side, c.side, options.input_nc];
-      const x = tf.variable(tf.randomNormal(shape, 0, 1, 'float32', 1000 + k), true, `x${k}`);
+      const steps = c.steps ?? 1;
+      const xs = Array.from({ length: steps }, (_, s) => tf.variable(tf.randomNormal(shape, 0, 1, 'float32', 1000 + 10 * k + s), true, `x${k}-${s}`));
       const before = await Promise.all(model.getWeights().map(async (w) => Float32Array.from(await w.data())));
 
-      // The oracle: one training-mode call, its output, the running statistics it leaves, the gradients of
-      // sum(output · dOutput) w.r.t. every trainable weight and the input.
-      let out: tf.Tensor | null = null;
-      let dOut: tf.Tensor | null = null;
+      // The oracle: training-mode calls, the last one's output and gradients of sum(output · dOutput) w.r.t. every
+      // trainable weight and the input, and the running statistics all the calls leave.
+      const outs: tf.Tensor[] = [];
+      const dOuts: tf.Tensor[] = [];
       const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
-      const { grads } = tf.variableGrads(() => {
-        const y = model.apply(x, { training: true }) as tf.Tensor;
-        out = tf.keep(y.clone());
-        dOut = tf.keep(tf.randomNormal(y.shape, 0, 1, 'float32', 2000 + k));
-        return tf.sum(tf.mul(y, dOut)) as tf.Scalar;
-      }, [x, ...trainable]);
+      let grads: tf.NamedTensorMap = {};
+      for (const [s, x] of xs.entries()) {
+        tf.dispose(Object.values(grads));
+        grads = tf.variableGrads(() => {
+          const y = model.apply(x, { training: true }) as tf.Tensor;
+          outs.push(tf.keep(y.clone()));
+          dOuts.push(tf.keep(tf.randomNormal(y.shape, 0, 1, 'float32', 2000 + 10 * k + s)));
+          return tf.sum(tf.mul(y, dOuts[s])) as tf.Scalar;
+        }, [x, ...trainable]).grads;
+      }
+      const x = xs[steps - 1];
+      const out = outs[steps - 1];
       const runningNames = model.weights.filter((w) => /moving_/.test(w.name)).map((w) => w.name);
       const runningAfter = await Promise.all(model.weights.filter((w) => /moving_/.test(w.name)).map((w) => w.read().data()));
       // Back to the weights before the call, in fresh buffers: the plan binds them and updates the statistics in place.
@@ -122,19 +133,21 @@ describe('discriminator plans against the TF.js discriminator (training call, tf
       const plan = new Plan(webgpuDevice());
       try {
         const net = discriminatorPlan({ model, batch: c.batch, height: c.side, width: c.side, inputGradient: c.inputGradient, options, plan });
-        expect(net.outputShape).toEqual(out!.shape);
+        expect(net.outputShape).toEqual(out.shape);
         net.forward(plan);
         const forward = plan.dispatches;
         net.backward(plan);
         expect([forward, plan.dispatches - forward]).toEqual(c.dispatches);
         expect(net.dInput === null).toBe(!c.inputGradient);
-        plan.device.queue.writeBuffer(net.input, 0, (await x.data()) as Float32Array);
-        plan.device.queue.writeBuffer(net.dOutput, 0, (await dOut!.data()) as Float32Array);
-        plan.run();
+        for (let s = 0; s < steps; s++) {
+          plan.device.queue.writeBuffer(net.input, 0, (await xs[s].data()) as Float32Array);
+          plan.device.queue.writeBuffer(net.dOutput, 0, (await dOuts[s].data()) as Float32Array);
+          plan.run();
+        }
 
         const read = (b: GPUBuffer, n: number) => readFloats(plan.device, b, n);
         const worst: Record<string, number> = {};
-        worst.output = worstRelative(await read(net.output, out!.size), await out!.data());
+        worst.output = worstRelative(await read(net.output, out.size), await out.data());
         const running = model.weights.filter((w) => /moving_/.test(w.name));
         for (const [i, w] of running.entries()) {
           const ours = await read(tensorBuffer(w.read()), w.read().size);
@@ -161,7 +174,7 @@ describe('discriminator plans against the TF.js discriminator (training call, tf
         for (const [what, v] of Object.entries(worst)) expect(v, what).toBeLessThan(1e-4);
       } finally {
         plan.dispose();
-        tf.dispose([x, out!, dOut!, ...Object.values(grads)]);
+        tf.dispose([...xs, ...outs, ...dOuts, ...Object.values(grads)]);
         model.dispose();
       }
     });
