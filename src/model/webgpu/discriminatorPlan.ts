@@ -10,18 +10,17 @@ import type { DiscriminatorOptions } from '../options';
 import type { Activation } from './activation';
 import { conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, conv2dForward, conv2dOutputCount, conv2dOutputSize } from './conv2d';
 import type { Conv2dSpec } from './conv2d';
-import { tensorBuffer } from './gpu';
+import { tensorBuffer, webgpuDevice } from './gpu';
 import type { NetworkPlan, NetworkPlanArgs } from './networkPlan';
 import { normApply, normBackward, normGroups, normStatistics, STATS_PER_GROUP } from './norm';
 import type { NormKind, NormShape } from './norm';
-import type { Plan } from './plan';
+import { Plan } from './plan';
 
-/** What discriminatorPlan is built from: the network's args, its options, and the plan that owns its buffers. */
-export type DiscriminatorPlanArgs = NetworkPlanArgs & {
-  options: DiscriminatorOptions;
-  /** Owns every buffer the network keeps (activations, gradients): they live and die with it. */
-  plan: Plan;
-};
+/** A compiled discriminator; its buffers (activations, gradients) live until `dispose`. */
+export interface DiscriminatorPlan extends NetworkPlan {
+  /** Destroys the buffers this network owns (not the model's variables). */
+  dispose(): void;
+}
 
 /** One conv layer as the options define it, before the shapes of a batch are known. */
 export interface DiscriminatorLayer {
@@ -56,13 +55,6 @@ export function discriminatorLayers(o: DiscriminatorOptions): DiscriminatorLayer
   return layers;
 }
 
-/** A Keras layer variable as the plan uses it: its name, and the tf.Variable holding its values. */
-interface LayerVariable {
-  name: string;
-  shape: (number | null)[];
-  read(): tf.Tensor;
-}
-
 /** The variables of the model's conv and batch norm layers, in layer order, checked against the options. */
 function modelVariables(model: tf.LayersModel, o: DiscriminatorOptions, layers: DiscriminatorLayer[]) {
   const where = `discriminator plan (${o.netD}, norm ${o.norm})`;
@@ -73,28 +65,28 @@ function modelVariables(model: tf.LayersModel, o: DiscriminatorOptions, layers: 
     throw new Error(`${where}: the model has ${convs.length} convs and ${norms.length} batch norms, the options make ${layers.length} and ${expectedNorms}; build the plan from the options the model was made with`);
   let inChannels = o.input_nc;
   const conv = layers.map((s, i) => {
-    const [kernel, bias] = convs[i].weights as unknown as LayerVariable[];
+    const [kernel, bias] = convs[i].weights as unknown as tf.LayerVariable[];
     const want = [s.kernel, s.kernel, inChannels, s.outChannels];
     if (kernel.shape.join() !== want.join() || (bias !== undefined) !== s.bias)
       throw new Error(`${where}: conv ${i} holds a [${kernel.shape}] kernel${bias ? ' and a bias' : ''}, the options make [${want}]${s.bias ? ' and a bias' : ''}`);
     inChannels = s.outChannels;
     return { kernel, bias: bias ?? null };
   });
-  const named = (vars: LayerVariable[], part: string): LayerVariable => {
+  const named = (vars: tf.LayerVariable[], part: string): tf.LayerVariable => {
     const v = vars.find((w) => w.name.includes(part));
     if (!v) throw new Error(`${where}: a batch norm layer without ${part}`);
     return v;
   };
   const batch = norms.map((l) => {
-    const vars = l.weights as unknown as LayerVariable[];
+    const vars = l.weights as unknown as tf.LayerVariable[];
     return { gamma: named(vars, 'gamma'), beta: named(vars, 'beta'), movingMean: named(vars, 'moving_mean'), movingVariance: named(vars, 'moving_variance') };
   });
   return { conv, batch };
 }
 
 /** The discriminator of these options compiled for `batch` images of height × width; see the file's doc. */
-export function discriminatorPlan(args: DiscriminatorPlanArgs): NetworkPlan {
-  const { model, batch, height, width, inputGradient, options: o, plan } = args;
+export function discriminatorPlan(args: NetworkPlanArgs & { options: DiscriminatorOptions }): DiscriminatorPlan {
+  const { model, batch, height, width, inputGradient, options: o } = args;
   const layers = discriminatorLayers(o);
   const vars = modelVariables(model, o, layers);
   const normKind: NormKind | null = o.norm === 'none' ? null : o.norm;
@@ -116,13 +108,15 @@ export function discriminatorPlan(args: DiscriminatorPlanArgs): NetworkPlan {
   });
   const last = specs[specs.length - 1];
   const outputShape: [number, number, number, number] = [batch, h, w, 1];
+  // Owns the buffers only: the caller's plan gets the dispatches.
+  const store = new Plan(webgpuDevice());
 
-  const input = plan.buffer(batch * height * width * o.input_nc, 'discriminator input');
-  const dInput = inputGradient ? plan.buffer(batch * height * width * o.input_nc, 'discriminator input gradient') : null;
-  const dOutput = plan.buffer(conv2dOutputCount(last), 'discriminator output gradient');
-  const gradOf = new Map<LayerVariable, GPUBuffer>();
-  const gradFor = (v: LayerVariable) => {
-    const g = plan.buffer(v.shape.reduce((a: number, b) => a * (b ?? 1), 1), `gradient of ${v.name}`);
+  const input = store.buffer(batch * height * width * o.input_nc, 'discriminator input');
+  const dInput = inputGradient ? store.buffer(batch * height * width * o.input_nc, 'discriminator input gradient') : null;
+  const dOutput = store.buffer(conv2dOutputCount(last), 'discriminator output gradient');
+  const gradOf = new Map<tf.LayerVariable, GPUBuffer>();
+  const gradFor = (v: tf.LayerVariable) => {
+    const g = store.buffer(v.shape.reduce((a: number, b) => a * (b ?? 1), 1), `gradient of ${v.name}`);
     gradOf.set(v, g);
     return g;
   };
@@ -140,15 +134,15 @@ export function discriminatorPlan(args: DiscriminatorPlanArgs): NetworkPlan {
     return {
       spec,
       shape,
-      y: plan.buffer(count, `${label} output`),
-      dy: i === specs.length - 1 ? dOutput : plan.buffer(count, `${label} output gradient`),
+      y: store.buffer(count, `${label} output`),
+      dy: i === specs.length - 1 ? dOutput : store.buffer(count, `${label} output gradient`),
       norm:
         normKind && layers[i].normed
           ? {
               kind: normKind,
-              z: plan.buffer(count, `${label} pre-norm`),
-              dz: plan.buffer(count, `${label} pre-norm gradient`),
-              stats: plan.buffer(normGroups(normKind, shape).groups * STATS_PER_GROUP, `${label} norm statistics`),
+              z: store.buffer(count, `${label} pre-norm`),
+              dz: store.buffer(count, `${label} pre-norm gradient`),
+              stats: store.buffer(normGroups(normKind, shape).groups * STATS_PER_GROUP, `${label} norm statistics`),
               batch: bn && {
                 gamma: tensorBuffer(bn.gamma.read()), beta: tensorBuffer(bn.beta.read()),
                 movingMean: tensorBuffer(bn.movingMean.read()), movingVariance: tensorBuffer(bn.movingVariance.read()),
@@ -162,7 +156,7 @@ export function discriminatorPlan(args: DiscriminatorPlanArgs): NetworkPlan {
       dBias: bias ? gradFor(bias) : null,
     };
   });
-  const grads = (model.trainableWeights as unknown as LayerVariable[]).map((v) => {
+  const grads = (model.trainableWeights as unknown as tf.LayerVariable[]).map((v) => {
     const g = gradOf.get(v);
     if (!g) throw new Error(`discriminator plan: trainable weight ${v.name} is not one of the plan's`);
     return g;
@@ -176,6 +170,7 @@ export function discriminatorPlan(args: DiscriminatorPlanArgs): NetworkPlan {
     dInput,
     grads,
     outputShape,
+    dispose: () => store.dispose(),
 
     forward(p: Plan): void {
       plans.forEach((l, i) => {
