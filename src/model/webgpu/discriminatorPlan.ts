@@ -124,7 +124,7 @@ export function discriminatorPlan(args: NetworkPlanArgs & { options: Discriminat
 
   // Per layer: its output y and y's gradient dy; before a norm also the conv's output z, z's gradient and the norm's
   // statistics and (batch norm) parameters; the weights' buffers and their gradients.
-  const plans = specs.map((spec, i) => {
+  const stages = specs.map((spec, i) => {
     const count = conv2dOutputCount(spec);
     const { outHeight, outWidth } = conv2dOutputSize(spec);
     const shape: NormShape = { n: batch, h: outHeight, w: outWidth, c: spec.outChannels };
@@ -165,7 +165,7 @@ export function discriminatorPlan(args: NetworkPlanArgs & { options: Discriminat
 
   return {
     input,
-    output: plans[plans.length - 1].y,
+    output: stages[stages.length - 1].y,
     dOutput,
     dInput,
     grads,
@@ -173,8 +173,8 @@ export function discriminatorPlan(args: NetworkPlanArgs & { options: Discriminat
     dispose: () => store.dispose(),
 
     forward(p: Plan): void {
-      plans.forEach((l, i) => {
-        const x = i === 0 ? input : plans[i - 1].y;
+      stages.forEach((l, i) => {
+        const x = i === 0 ? input : stages[i - 1].y;
         p.add(conv2dForward(l.spec), [x, l.kernel, ...(l.bias ? [l.bias] : []), l.norm ? l.norm.z : l.y]);
         const n = l.norm;
         if (!n) return;
@@ -189,10 +189,10 @@ export function discriminatorPlan(args: NetworkPlanArgs & { options: Discriminat
     },
 
     backward(p: Plan): void {
-      for (let i = plans.length - 1; i >= 0; i--) {
-        const l = plans[i];
+      for (let i = stages.length - 1; i >= 0; i--) {
+        const l = stages[i];
         const n = l.norm;
-        const x = i === 0 ? input : plans[i - 1].y;
+        const x = i === 0 ? input : stages[i - 1].y;
         // What the conv's gradient kernels read: the norm's input gradient, or dy with the activation's folded in.
         let g: GPUBuffer[];
         if (!n) g = l.spec.activation === 'none' ? [l.dy] : [l.y, l.dy];
@@ -205,7 +205,7 @@ export function discriminatorPlan(args: NetworkPlanArgs & { options: Discriminat
         // A bias before instance norm shifts a whole (sample, channel) group, which the norm subtracts again: its
         // gradient is exactly zero, and its buffer keeps the zeros it was made with.
         if (l.dBias && n?.kind !== 'instance') p.add(conv2dBackwardBias(l.spec), [...g, l.dBias]);
-        const dx = i === 0 ? dInput : plans[i - 1].dy;
+        const dx = i === 0 ? dInput : stages[i - 1].dy;
         if (dx) p.add(conv2dBackwardInput(l.spec), [...g, l.kernel, dx]);
       }
     },
