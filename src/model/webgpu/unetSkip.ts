@@ -1,0 +1,97 @@
+/**
+ * The U-Net skip connection's kernels, which the norm kernels (compact NHWC in and out) lack: a norm's apply written
+ * into a channel slice of a concatenation, a slice copied out to a compact buffer, and the gradient of a down value
+ * that feeds two consumers (ReLU into its level's concat, LeakyReLU into the next level's down conv), summed.
+ */
+import { activate, slopeFromOutput } from './activation';
+import type { Activation } from './activation';
+import { declareBindings, groupsFor, MAIN_1D } from './kernel';
+import type { Access, Kernel } from './kernel';
+import type { NormKind, NormShape } from './norm';
+
+/** A channel slice of a wider NHWC buffer: `channels` of the shape at `offset` of `total`. */
+export interface Slice {
+  total: number;
+  offset: number;
+}
+
+const shapeKey = (s: NormShape): string => `${s.n}x${s.h}x${s.w}x${s.c}`;
+
+/** Throws, naming the kernel, when the slice does not fit. */
+function checkSlice(name: string, s: NormShape, slice: Slice): void {
+  if (!Number.isInteger(slice.offset) || slice.offset < 0 || slice.offset + s.c > slice.total)
+    throw new Error(`${name} ${shapeKey(s)}: channels ${slice.offset}..${slice.offset + s.c} do not fit a buffer of ${slice.total}`);
+}
+
+/**
+ * y[slice] = f(z), z = x (none), x̂ (instance) or γ·x̂ + β (batch), x̂ = (x − mean)·rstd with norm.ts's statistics:
+ * b0 x [n,h,w,c] compact, then b1 stats (norms), b2 gamma and b3 beta (batch), then y [n,h,w,total] at the offset.
+ */
+export function applyToSlice(kind: NormKind | 'none', s: NormShape, act: Activation, slice: Slice): Kernel {
+  checkSlice('applyToSlice', s, slice);
+  const count = s.n * s.h * s.w * s.c;
+  const bindings: Access[] =
+    kind === 'none' ? ['read', 'read_write'] : kind === 'instance' ? ['read', 'read', 'read_write'] : ['read', 'read', 'read', 'read', 'read_write'];
+  const out = `b${bindings.length - 1}`;
+  const z =
+    kind === 'none'
+      ? 'b0[i]'
+      : `(b0[i] - b1[2u * g]) * b1[2u * g + 1u]${kind === 'batch' ? ' * b2[c] + b3[c]' : ''}`;
+  return {
+    name: `${kind} norm ${act} apply into a slice`,
+    key: `slice-apply-${kind}-${act}-${shapeKey(s)}-o${slice.total}@${slice.offset}`,
+    bindings,
+    workgroups: groupsFor(count),
+    source: `${declareBindings(bindings)}
+${MAIN_1D}
+  if (i >= ${count}u) { return; }
+  let c = i % ${s.c}u;
+  // instance norm's group is (sample, channel), batch norm's the channel
+  let g = ${kind === 'instance' ? `(i / ${s.h * s.w * s.c}u) * ${s.c}u + c` : 'c'};
+  let z = ${z};
+  ${out}[(i / ${s.c}u) * ${slice.total}u + ${slice.offset}u + c] = ${activate(act, 'z')};
+}`,
+  };
+}
+
+/** The slice of a wider buffer as a compact one: b0 x [n,h,w,total], b1 y [n,h,w,c] = x's channels at the offset. */
+export function copyFromSlice(s: NormShape, slice: Slice): Kernel {
+  checkSlice('copyFromSlice', s, slice);
+  const count = s.n * s.h * s.w * s.c;
+  return {
+    name: 'copy out of a slice',
+    key: `slice-copy-${shapeKey(s)}-o${slice.total}@${slice.offset}`,
+    bindings: ['read', 'read_write'],
+    workgroups: groupsFor(count),
+    source: `${declareBindings(['read', 'read_write'])}
+${MAIN_1D}
+  if (i >= ${count}u) { return; }
+  b1[i] = b0[(i / ${s.c}u) * ${slice.total}u + ${slice.offset}u + i % ${s.c}u];
+}`,
+  };
+}
+
+/**
+ * Gradient of a down value d that the U-Net uses twice: ReLU(d) as channels [0, c) of its level's concat, and
+ * LeakyReLU(d) as the next level's input. dd = dConcat[slice]·relu'(d) + dLeaky·leaky'(d), both slopes read off the
+ * kept a = LeakyReLU(d) (same sign as d). b0 a [n,h,w,c], b1 dConcat [n,h,w,total] (channels from 0), b2 dLeaky
+ * [n,h,w,c], b3 dd [n,h,w,c].
+ */
+export function downGradient(s: NormShape, total: number): Kernel {
+  checkSlice('downGradient', s, { total, offset: 0 });
+  const count = s.n * s.h * s.w * s.c;
+  const bindings: Access[] = ['read', 'read', 'read', 'read_write'];
+  return {
+    name: 'U-Net down value gradient',
+    key: `unet-down-grad-${shapeKey(s)}-o${total}`,
+    bindings,
+    workgroups: groupsFor(count),
+    source: `${declareBindings(bindings)}
+${MAIN_1D}
+  if (i >= ${count}u) { return; }
+  let a = b0[i];
+  let fromConcat = b1[(i / ${s.c}u) * ${total}u + i % ${s.c}u] * ${slopeFromOutput('relu', 'a')};
+  b3[i] = fromConcat + b2[i] * ${slopeFromOutput('leaky_relu', 'a')};
+}`,
+  };
+}
