@@ -6,6 +6,7 @@
  *   whole concatenation, so each half is written already activated, by its producer's epilogue where one can;
  * - t, stats: the conv outputs before a norm, and the norm's statistics, for the norm's backward pass.
  * Backward, d's gradient sums its two uses (the concat's half through ReLU, the next level through LeakyReLU).
+ * Dropout (the inner levels of unet_64 and up, with use_dropout) masks u after its norm, from the step's seeds.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { GeneratorOptions } from '../options';
@@ -22,6 +23,7 @@ import { normApply, normBackward, normGroups, normStatistics, STATS_PER_GROUP } 
 import type { NormKind, NormShape } from './norm';
 import { Plan } from './plan';
 import { applyToSlice, copyFromSlice, downGradient } from './unetSkip';
+import { dropoutBackward, dropoutForward } from './dropout';
 
 /** A conv layer's variables' buffers, and where its gradients go. */
 interface ConvWeights {
@@ -66,13 +68,22 @@ interface Level {
   a: GPUBuffer;
   /** [ReLU(d) | ReLU(u below)]; null at the innermost level. */
   cat: GPUBuffer | null;
+  /** Dropout levels: the seed slot, and u before (z) and after (v) the mask, compact; t before a missing norm. */
+  dropout: { slot: number; t: GPUBuffer; z: GPUBuffer; v: GPUBuffer; dv: GPUBuffer; dz: GPUBuffer } | null;
 }
 
 /** A U-Net's plan, with its forward and backward dispatch counts and the buffers it owns. */
 export interface UnetPlan extends NetworkPlan {
+  /**
+   * One u32 seed per dropout layer, slot k for the k-th StepDropout of model.layers, written by the step before each
+   * forward (the backward pass regenerates the same masks); null without dropout.
+   */
+  seeds: GPUBuffer | null;
   /** Destroys the buffers the plan made (not the model's variables). */
   dispose(): void;
 }
+
+const count = (s: NormShape): number => s.n * s.h * s.w * s.c;
 
 /** The TF.js layer's variables by their last name part: kernel, bias, gamma, beta, moving_mean, moving_variance. */
 function weightsOf(layer: tf.layers.Layer): Map<string, tf.LayerVariable> {
@@ -80,8 +91,7 @@ function weightsOf(layer: tf.layers.Layer): Map<string, tf.LayerVariable> {
 }
 
 /**
- * Builds the plan of a U-Net generator for one batch and image size over the model's own variables. Dropout is not
- * compiled yet: a model with dropout levels (use_dropout with unet_64 and up) is refused with a message.
+ * Builds the plan of a U-Net generator for one batch and image size over the model's own variables.
  */
 export function unetPlan(args: NetworkPlanArgs & { options: GeneratorOptions }): UnetPlan {
   const { model, batch: N, height: H, width: W, options: o } = args;
@@ -91,7 +101,6 @@ export function unetPlan(args: NetworkPlanArgs & { options: GeneratorOptions }):
   const multiple = 2 ** L;
   if (H !== W || H % multiple !== 0)
     throw new Error(`unetPlan: ${o.netG} needs square images whose side is a multiple of ${multiple}, got ${H}×${W}`);
-  if (o.use_dropout && L > 5) throw new Error(`unetPlan: dropout is not compiled yet; build ${o.netG} with no_dropout`);
   const owner = new Plan(webgpuDevice());
   const buffer = (count: number, label: string) => owner.buffer(count, label);
   const bias = useBias(o.norm);
@@ -105,6 +114,12 @@ export function unetPlan(args: NetworkPlanArgs & { options: GeneratorOptions }):
   if (downLayers.length !== L || upLayers.length !== L)
     throw new Error(`unetPlan: ${o.netG} has ${L} convs and ${L} transposed convs; the model has ${downLayers.length} and ${upLayers.length}`);
   const expectedBn = o.norm === 'batch' ? 2 * L - 3 : 0;
+  const dropoutLayers = model.layers.filter((l) => l.getClassName() === 'StepDropout').length;
+  // The reference's dropout levels: the ngf·8 levels between the fourth and the innermost.
+  const hasDropout = (i: number) => o.use_dropout && i >= 4 && i <= L - 2;
+  const expectedDropout = o.use_dropout ? L - 5 : 0;
+  if (dropoutLayers !== expectedDropout)
+    throw new Error(`unetPlan: use_dropout ${o.use_dropout} means ${expectedDropout} dropout layers in ${o.netG}; the model has ${dropoutLayers}`);
   if (bnLayers.length !== expectedBn) throw new Error(`unetPlan: norm ${o.norm} means ${expectedBn} batch norm layers; the model has ${bnLayers.length}`);
 
   const trainable = model.trainableWeights;
@@ -163,11 +178,21 @@ export function unetPlan(args: NetworkPlanArgs & { options: GeneratorOptions }):
       up: convWeights(upLayers[i], [4, 4, outerC, innermost ? c : 2 * c], i === 0 || bias, outerC),
       downNorm: i === 0 || innermost ? null : norm(dShape, `level ${i} down`),
       upNorm: null,
+      dropout: null,
       a: buffer(N * (side / 2) ** 2 * c, `level ${i} a`),
       cat: innermost ? null : buffer(N * (side / 2) ** 2 * 2 * c, `level ${i} concat`),
     });
   }
   for (let i = L - 1; i >= 1; i--) levels[i].upNorm = norm({ n: N, h: H >> i, w: W >> i, c: levels[i].outerC }, `level ${i} up`);
+  for (let i = 0; i < L; i++) {
+    if (!hasDropout(i)) continue;
+    const l = levels[i];
+    const made = (what: string) => buffer(N * l.side ** 2 * l.outerC, `level ${i} ${what}`);
+    const t = l.upNorm ? l.upNorm.t : made('u');
+    // Slots in model.layers order, which runs up the U from the innermost dropout level.
+    l.dropout = { slot: L - 2 - i, t, z: l.upNorm ? made('normed u') : t, v: made('dropped u'), dv: made('d dropped u'), dz: made('d normed u') };
+  }
+  const seeds = dropoutLayers > 0 ? buffer(dropoutLayers, 'dropout seeds') : null;
 
   const input = buffer(N * H * W * o.input_nc, 'input');
   const output = buffer(N * H * W * o.output_nc, 'output');
@@ -235,6 +260,20 @@ export function unetPlan(args: NetworkPlanArgs & { options: GeneratorOptions }):
       const upInput = i === L - 1 ? l.a : l.cat!;
       if (i === 0) {
         plan.add(convTransposeForward(upSpec(0, 'tanh', false)), [upInput, ...withBias(l.up), output]);
+      } else if (l.dropout) {
+        // Masked between the norm and the parent's ReLU: compact until the mask, then ReLU into the concat.
+        const d = l.dropout;
+        const shape: NormShape = { n: N, h: l.side, w: l.side, c: l.outerC };
+        plan.add(convTransposeForward(upSpec(i, 'none', false)), [upInput, ...withBias(l.up), d.t]);
+        let z = d.t;
+        if (l.upNorm) {
+          const s = l.upNorm;
+          plan.add(normStatistics(normKind!, s.shape, { running: !!s.batch }), [s.t, s.stats, ...(s.batch ? [s.batch.movingMean, s.batch.movingVariance] : [])]);
+          plan.add(normApply(normKind!, s.shape, 'none'), [s.t, s.stats, ...normParams(s), d.z]);
+          z = d.z;
+        }
+        plan.add(dropoutForward(count(shape), d.slot), [seeds!, z, d.v]);
+        plan.add(applyToSlice('none', shape, 'relu', { total: 2 * l.outerC, offset: l.outerC }), [d.v, levels[i - 1].cat!]);
       } else if (l.upNorm) {
         const s = l.upNorm;
         plan.add(convTransposeForward(upSpec(i, 'none', false)), [upInput, ...withBias(l.up), s.t]);
@@ -256,6 +295,19 @@ export function unetPlan(args: NetworkPlanArgs & { options: GeneratorOptions }):
       if (i === 0) {
         spec = upSpec(0, 'tanh', false);
         dy = [dOutput, output];
+      } else if (l.dropout) {
+        const d = l.dropout;
+        const shape: NormShape = { n: N, h: l.side, w: l.side, c: l.outerC };
+        plan.add(copyFromSlice(shape, { total: 2 * l.outerC, offset: l.outerC }, 'relu'), [dCat[i - 1], levels[i - 1].cat!, d.dv]);
+        plan.add(dropoutBackward(count(shape), d.slot), [seeds!, d.dv, d.dz]);
+        spec = upSpec(i, 'none', false);
+        dy = [d.dz];
+        if (l.upNorm) {
+          const s = l.upNorm;
+          const b = s.batch;
+          plan.add(normBackward(normKind!, s.shape, 'none'), [s.t, s.stats, ...(b ? [b.gamma, b.beta] : []), d.dz, dUpT[i]!, ...(b ? [b.dGamma, b.dBeta] : [])]);
+          dy = [dUpT[i]!];
+        }
       } else if (l.upNorm) {
         const s = l.upNorm;
         const slice = { total: 2 * l.outerC, offset: l.outerC };
@@ -305,6 +357,7 @@ export function unetPlan(args: NetworkPlanArgs & { options: GeneratorOptions }):
     dOutput,
     dInput,
     grads,
+    seeds,
     outputShape: [N, H, W, o.output_nc],
     forward,
     backward,

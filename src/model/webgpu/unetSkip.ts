@@ -54,19 +54,26 @@ ${MAIN_1D}
   };
 }
 
-/** The slice of a wider buffer as a compact one: b0 x [n,h,w,total], b1 y [n,h,w,c] = x's channels at the offset. */
-export function copyFromSlice(s: NormShape, slice: Slice): Kernel {
+/**
+ * The slice of a wider buffer as a compact one, optionally times f'(y) read off the slice's own output y (an
+ * activation's gradient folded in): b0 x [n,h,w,total], (b1 y [n,h,w,total],) then z [n,h,w,c].
+ */
+export function copyFromSlice(s: NormShape, slice: Slice, act: Activation = 'none'): Kernel {
   checkSlice('copyFromSlice', s, slice);
   const count = s.n * s.h * s.w * s.c;
+  const bindings: Access[] = act === 'none' ? ['read', 'read_write'] : ['read', 'read', 'read_write'];
+  const out = `b${bindings.length - 1}`;
+  const slope = act === 'none' ? '' : ` * ${slopeFromOutput(act, 'b1[j]')}`;
   return {
-    name: 'copy out of a slice',
-    key: `slice-copy-${shapeKey(s)}-o${slice.total}@${slice.offset}`,
-    bindings: ['read', 'read_write'],
+    name: `copy out of a slice${act === 'none' ? '' : `, ${act} gradient folded in`}`,
+    key: `slice-copy-${act}-${shapeKey(s)}-o${slice.total}@${slice.offset}`,
+    bindings,
     workgroups: groupsFor(count),
-    source: `${declareBindings(['read', 'read_write'])}
+    source: `${declareBindings(bindings)}
 ${MAIN_1D}
   if (i >= ${count}u) { return; }
-  b1[i] = b0[(i / ${s.c}u) * ${slice.total}u + ${slice.offset}u + i % ${s.c}u];
+  let j = (i / ${s.c}u) * ${slice.total}u + ${slice.offset}u + i % ${s.c}u;
+  ${out}[i] = b0[j]${slope};
 }`,
   };
 }
