@@ -22,7 +22,7 @@ import type { NetworkPlan, NetworkPlanArgs } from './networkPlan';
 import { normApply, normBackward, normGroups, normStatistics, STATS_PER_GROUP } from './norm';
 import type { NormKind, NormShape } from './norm';
 import { Plan } from './plan';
-import { applyToSlice, copyFromSlice, downGradient } from './unetSkip';
+import { applyToSlices, copyFromSlice, downGradient } from './unetSkip';
 import { dropoutBackward, dropoutForward } from './dropout';
 
 /** A conv layer's variables' buffers, and where its gradients go. */
@@ -72,7 +72,10 @@ interface Level {
   dropout: { slot: number; t: GPUBuffer; z: GPUBuffer; v: GPUBuffer; dv: GPUBuffer; dz: GPUBuffer } | null;
 }
 
-/** A U-Net's plan, with its forward and backward dispatch counts and the buffers it owns. */
+/**
+ * A U-Net's plan and the buffers it owns. The biases just before an instance norm get a gradient of exactly 0 (the
+ * norm subtracts them back out; TF.js's is rounding noise): their gradient buffers are never written.
+ */
 export interface UnetPlan extends NetworkPlan {
   /**
    * One u32 seed per dropout layer, slot k for the k-th StepDropout of model.layers, written by the step before each
@@ -247,12 +250,12 @@ export function unetPlan(args: NetworkPlanArgs & { options: GeneratorOptions }):
         const s = l.downNorm;
         plan.add(conv2dForward(downSpec(i, 'none')), [levelInput(i), ...withBias(l.down), s.t]);
         plan.add(normStatistics(normKind!, dShape, { running: !!s.batch }), [s.t, s.stats, ...(s.batch ? [s.batch.movingMean, s.batch.movingVariance] : [])]);
-        plan.add(normApply(normKind!, dShape, 'leaky_relu'), [s.t, s.stats, ...normParams(s), l.a]);
-        plan.add(applyToSlice(normKind!, dShape, 'relu', { total: 2 * l.innerC, offset: 0 }), [s.t, s.stats, ...normParams(s), l.cat!]);
+        const both = [{ act: 'leaky_relu' as const, slice: { total: l.innerC, offset: 0 } }, { act: 'relu' as const, slice: { total: 2 * l.innerC, offset: 0 } }];
+        plan.add(applyToSlices(normKind!, dShape, both), [s.t, s.stats, ...normParams(s), l.a, l.cat!]);
       } else {
         // No norm: LeakyReLU in the conv's epilogue, and ReLU(d) = ReLU(LeakyReLU(d)) into the concat.
         plan.add(conv2dForward(downSpec(i, 'leaky_relu')), [levelInput(i), ...withBias(l.down), l.a]);
-        plan.add(applyToSlice('none', dShape, 'relu', { total: 2 * l.innerC, offset: 0 }), [l.a, l.cat!]);
+        plan.add(applyToSlices('none', dShape, [{ act: 'relu', slice: { total: 2 * l.innerC, offset: 0 } }]), [l.a, l.cat!]);
       }
     }
     for (let i = L - 1; i >= 0; i--) {
@@ -273,12 +276,12 @@ export function unetPlan(args: NetworkPlanArgs & { options: GeneratorOptions }):
           z = d.z;
         }
         plan.add(dropoutForward(count(shape), d.slot), [seeds!, z, d.v]);
-        plan.add(applyToSlice('none', shape, 'relu', { total: 2 * l.outerC, offset: l.outerC }), [d.v, levels[i - 1].cat!]);
+        plan.add(applyToSlices('none', shape, [{ act: 'relu', slice: { total: 2 * l.outerC, offset: l.outerC } }]), [d.v, levels[i - 1].cat!]);
       } else if (l.upNorm) {
         const s = l.upNorm;
         plan.add(convTransposeForward(upSpec(i, 'none', false)), [upInput, ...withBias(l.up), s.t]);
         plan.add(normStatistics(normKind!, s.shape, { running: !!s.batch }), [s.t, s.stats, ...(s.batch ? [s.batch.movingMean, s.batch.movingVariance] : [])]);
-        plan.add(applyToSlice(normKind!, s.shape, 'relu', { total: 2 * l.outerC, offset: l.outerC }), [s.t, s.stats, ...normParams(s), levels[i - 1].cat!]);
+        plan.add(applyToSlices(normKind!, s.shape, [{ act: 'relu', slice: { total: 2 * l.outerC, offset: l.outerC } }]), [s.t, s.stats, ...normParams(s), levels[i - 1].cat!]);
       } else {
         plan.add(convTransposeForward(upSpec(i, 'relu', true)), [upInput, ...withBias(l.up), levels[i - 1].cat!]);
       }
@@ -321,7 +324,8 @@ export function unetPlan(args: NetworkPlanArgs & { options: GeneratorOptions }):
         dy = [dCat[i - 1], levels[i - 1].cat!];
       }
       plan.add(convTransposeBackwardFilter(spec), [upInput, ...dy, l.up.dKernel]);
-      if (l.up.dBias) plan.add(convTransposeBackwardBias(spec), [...dy, l.up.dBias]);
+      // A bias just before instance norm has a gradient of exactly 0 (the norm subtracts it back out): left zero.
+      if (l.up.dBias && !l.upNorm) plan.add(convTransposeBackwardBias(spec), [...dy, l.up.dBias]);
       plan.add(convTransposeBackwardInput(spec), [...dy, l.up.kernel, dCat[i]]);
     }
     // Down path, innermost first: each d's gradient sums its concat half's and the level below's.
@@ -345,7 +349,7 @@ export function unetPlan(args: NetworkPlanArgs & { options: GeneratorOptions }):
         }
       }
       plan.add(conv2dBackwardFilter(spec), [levelInput(i), ...dy, l.down.dKernel]);
-      if (l.down.dBias) plan.add(conv2dBackwardBias(spec), [...dy, l.down.dBias]);
+      if (l.down.dBias && !l.downNorm) plan.add(conv2dBackwardBias(spec), [...dy, l.down.dBias]);
       const dx = i === 0 ? dInput : dA[i - 1];
       if (dx) plan.add(conv2dBackwardInput(spec), [...dy, l.down.kernel, dx]);
     }

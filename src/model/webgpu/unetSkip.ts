@@ -23,33 +23,42 @@ function checkSlice(name: string, s: NormShape, slice: Slice): void {
     throw new Error(`${name} ${shapeKey(s)}: channels ${slice.offset}..${slice.offset + s.c} do not fit a buffer of ${slice.total}`);
 }
 
+/** One output of applyToSlices: an activation, and the slice it is written into. */
+export interface SliceOutput {
+  act: Activation;
+  slice: Slice;
+}
+
 /**
- * y[slice] = f(z), z = x (none), x̂ (instance) or γ·x̂ + β (batch), x̂ = (x − mean)·rstd with norm.ts's statistics:
- * b0 x [n,h,w,c] compact, then b1 stats (norms), b2 gamma and b3 beta (batch), then y [n,h,w,total] at the offset.
+ * y_k[slice_k] = f_k(z) for each output k, z = x (none), x̂ (instance) or γ·x̂ + β (batch), x̂ = (x − mean)·rstd with
+ * norm.ts's statistics: b0 x [n,h,w,c] compact, then b1 stats (norms), b2 gamma and b3 beta (batch), then one
+ * buffer [n,h,w,total_k] per output. Two outputs serve a down value's two uses in one pass over it.
  */
-export function applyToSlice(kind: NormKind | 'none', s: NormShape, act: Activation, slice: Slice): Kernel {
-  checkSlice('applyToSlice', s, slice);
+export function applyToSlices(kind: NormKind | 'none', s: NormShape, outputs: SliceOutput[]): Kernel {
+  if (outputs.length === 0) throw new Error('applyToSlices: no outputs');
+  for (const o of outputs) checkSlice('applyToSlices', s, o.slice);
   const count = s.n * s.h * s.w * s.c;
-  const bindings: Access[] =
-    kind === 'none' ? ['read', 'read_write'] : kind === 'instance' ? ['read', 'read', 'read_write'] : ['read', 'read', 'read', 'read', 'read_write'];
-  const out = `b${bindings.length - 1}`;
-  const z =
-    kind === 'none'
-      ? 'b0[i]'
-      : `(b0[i] - b1[2u * g]) * b1[2u * g + 1u]${kind === 'batch' ? ' * b2[c] + b3[c]' : ''}`;
+  const inputs: Access[] = kind === 'none' ? ['read'] : kind === 'instance' ? ['read', 'read'] : ['read', 'read', 'read', 'read'];
+  const bindings: Access[] = [...inputs, ...outputs.map((): Access => 'read_write')];
+  const z = kind === 'none' ? 'b0[i]' : `(b0[i] - b1[2u * g]) * b1[2u * g + 1u]${kind === 'batch' ? ' * b2[c] + b3[c]' : ''}`;
+  const writes = outputs
+    .map((o, k) => `  b${inputs.length + k}[p * ${o.slice.total}u + ${o.slice.offset}u + c] = ${activate(o.act, 'z')};`)
+    .join('\n');
+  const outKey = outputs.map((o) => `${o.act}-o${o.slice.total}@${o.slice.offset}`).join('-');
   return {
-    name: `${kind} norm ${act} apply into a slice`,
-    key: `slice-apply-${kind}-${act}-${shapeKey(s)}-o${slice.total}@${slice.offset}`,
+    name: `${kind} norm apply into ${outputs.map((o) => o.act).join(' and ')} slices`,
+    key: `slice-apply-${kind}-${shapeKey(s)}-${outKey}`,
     bindings,
     workgroups: groupsFor(count),
     source: `${declareBindings(bindings)}
 ${MAIN_1D}
   if (i >= ${count}u) { return; }
   let c = i % ${s.c}u;
+  let p = i / ${s.c}u;
   // instance norm's group is (sample, channel), batch norm's the channel
   let g = ${kind === 'instance' ? `(i / ${s.h * s.w * s.c}u) * ${s.c}u + c` : 'c'};
   let z = ${z};
-  ${out}[(i / ${s.c}u) * ${slice.total}u + ${slice.offset}u + c] = ${activate(act, 'z')};
+${writes}
 }`,
   };
 }
