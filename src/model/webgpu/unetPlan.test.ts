@@ -42,7 +42,7 @@ function relativeToLargest(a: Float32Array, b: Float32Array): number {
 const maxAbs = (a: Float32Array): number => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
 interface Case {
-  netG: 'unet_32' | 'unet_64';
+  netG: 'unet_32' | 'unet_64' | 'unet_128';
   side: number;
   norm: Norm;
   batch: number;
@@ -52,18 +52,20 @@ interface Case {
   dropout?: boolean;
 }
 
+// Every norm on each network, batch 1 and 2, ngf 4 and 8; most of a case's time is SwiftShader compiling pipelines.
 const CASES: Case[] = [
-  { netG: 'unet_32', side: 32, norm: 'batch', batch: 2, ngf: 4, inputGradient: true },
-  { netG: 'unet_32', side: 32, norm: 'instance', batch: 1, ngf: 8, inputGradient: false },
+  { netG: 'unet_32', side: 32, norm: 'batch', batch: 2, ngf: 8, inputGradient: true },
+  { netG: 'unet_32', side: 32, norm: 'instance', batch: 1, ngf: 4, inputGradient: false },
   { netG: 'unet_32', side: 32, norm: 'none', batch: 2, ngf: 4, inputGradient: true },
-  { netG: 'unet_64', side: 64, norm: 'instance', batch: 1, ngf: 4, inputGradient: true },
+  { netG: 'unet_64', side: 64, norm: 'instance', batch: 2, ngf: 4, inputGradient: true },
   { netG: 'unet_64', side: 64, norm: 'batch', batch: 1, ngf: 4, inputGradient: false },
   { netG: 'unet_64', side: 64, norm: 'none', batch: 1, ngf: 4, inputGradient: true },
 ];
 
 const DROPOUT_CASES: Case[] = [
-  { netG: 'unet_64', side: 64, norm: 'batch', batch: 2, ngf: 4, inputGradient: false, dropout: true },
-  { netG: 'unet_64', side: 64, norm: 'none', batch: 1, ngf: 4, inputGradient: true, dropout: true },
+  { netG: 'unet_64', side: 64, norm: 'instance', batch: 1, ngf: 4, inputGradient: false, dropout: true },
+  // two dropout layers: their seed slots in model.layers order
+  { netG: 'unet_128', side: 128, norm: 'none', batch: 1, ngf: 4, inputGradient: true, dropout: true },
 ];
 
 /** Makes the model's StepDropout layers multiply by the masks the plan's kernels draw from these seeds. */
