@@ -93,9 +93,7 @@ function weightsOf(layer: tf.layers.Layer): Map<string, tf.LayerVariable> {
   return new Map(layer.weights.map((w) => [w.originalName.split('/').pop()!, w]));
 }
 
-/**
- * Builds the plan of a U-Net generator for one batch and image size over the model's own variables.
- */
+/** Builds the plan of a U-Net generator for one batch and (square) image size over the model's own variables. */
 export function unetPlan(args: NetworkPlanArgs & { options: GeneratorOptions }): UnetPlan {
   const { model, batch: N, height: H, width: W, options: o } = args;
   const downs = unetDowns(o.netG);
@@ -105,7 +103,7 @@ export function unetPlan(args: NetworkPlanArgs & { options: GeneratorOptions }):
   if (H !== W || H % multiple !== 0)
     throw new Error(`unetPlan: ${o.netG} needs square images whose side is a multiple of ${multiple}, got ${H}×${W}`);
   const owner = new Plan(webgpuDevice());
-  const buffer = (count: number, label: string) => owner.buffer(count, label);
+  const buffer = (n: number, label: string) => owner.buffer(n, label);
   const bias = useBias(o.norm);
   const normKind: NormKind | null = o.norm === 'none' ? null : o.norm;
   const innerC = [o.ngf, o.ngf * 2, o.ngf * 4, ...Array.from({ length: L - 3 }, () => o.ngf * 8)];
@@ -203,7 +201,7 @@ export function unetPlan(args: NetworkPlanArgs & { options: GeneratorOptions }):
   const dInput = args.inputGradient ? buffer(N * H * W * o.input_nc, 'dInput') : null;
   // Backward scratch, per level: gradients of cat (or of a at the innermost), of the up norm's output, of a, of d.
   const dCat = levels.map((l, i) => buffer(N * (l.side / 2) ** 2 * (i === L - 1 ? l.innerC : 2 * l.innerC), `level ${i} dConcat`));
-  const dUp = levels.map((l, i) => (l.upNorm ? buffer(N * l.side ** 2 * l.outerC, `level ${i} dUp`) : null));
+  const dUp = levels.map((l, i) => (l.upNorm && !l.dropout ? buffer(N * l.side ** 2 * l.outerC, `level ${i} dUp`) : null));
   const dUpT = levels.map((l, i) => (l.upNorm ? buffer(N * l.side ** 2 * l.outerC, `level ${i} dUp t`) : null));
   const dA = levels.map((l, i) => (i < L - 1 ? buffer(N * (l.side / 2) ** 2 * l.innerC, `level ${i} da`) : null));
   const dD = levels.map((l, i) => (i < L - 1 ? buffer(N * (l.side / 2) ** 2 * l.innerC, `level ${i} dd`) : null));
