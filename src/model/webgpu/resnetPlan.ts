@@ -93,18 +93,21 @@ export function resnetPlan(args: ResnetPlanArgs): ResnetPlan {
   if (bnLayers.length !== (norm === 'batch' ? expectedConvs - 1 : 0))
     throw new Error(`resnetPlan: model ${model.name} has ${bnLayers.length} batch norms, not what norm '${norm}' builds`);
 
-  const gradOf = new Map<tf.LayerVariable, GPUBuffer>();
-  /** The layer's weight whose name ends with `suffix`, checked against the shape the options imply, and its gradient buffer. */
-  const bind = (layer: tf.layers.Layer, suffix: string, shape: number[], trainable = true): Bound => {
-    const v = layer.weights.find((w) => w.name.endsWith(`/${suffix}`) || w.name.endsWith(`_${suffix}`) || w.name === suffix);
+  /** The layer's variable named `suffix`, checked against the shape the options imply. */
+  const variable = (layer: tf.layers.Layer, suffix: string, shape: number[]): tf.LayerVariable => {
+    const v = layer.weights.find((w) => w.name.endsWith(`/${suffix}`));
     if (!v) throw new Error(`resnetPlan: layer ${layer.name} has no ${suffix}`);
     if (v.shape.join() !== shape.join())
       throw new Error(`resnetPlan: ${v.name} is [${v.shape}], the options (ngf ${o.ngf}, input_nc ${o.input_nc}, output_nc ${o.output_nc}) imply [${shape}]`);
-    const value = tensorBuffer(v.read());
-    if (!trainable) return { value, grad: value };
-    const grad = store.buffer(shape.reduce((a, b) => a * b, 1), `grad ${v.name}`);
+    return v;
+  };
+  const gradOf = new Map<tf.LayerVariable, GPUBuffer>();
+  /** A trainable variable's buffer, and a gradient buffer of its size that `grads` will list. */
+  const bind = (layer: tf.layers.Layer, suffix: string, shape: number[]): Bound => {
+    const v = variable(layer, suffix, shape);
+    const grad = store.buffer(shape.reduce((p, q) => p * q, 1), `gradient of ${v.name}`);
     gradOf.set(v, grad);
-    return { value, grad };
+    return { value: tensorBuffer(v.read()), grad };
   };
 
   const stages: Stage[] = [];
@@ -153,8 +156,8 @@ export function resnetPlan(args: ResnetPlanArgs): ResnetPlan {
         bn = {
           gamma: bind(bnLayer, 'gamma', [cout]),
           beta: bind(bnLayer, 'beta', [cout]),
-          movingMean: bind(bnLayer, 'moving_mean', [cout], false).value,
-          movingVariance: bind(bnLayer, 'moving_variance', [cout], false).value,
+          movingMean: tensorBuffer(variable(bnLayer, 'moving_mean', [cout]).read()),
+          movingVariance: tensorBuffer(variable(bnLayer, 'moving_variance', [cout]).read()),
         };
       }
       stageNormValue = { shape, stats, batch: bn };
@@ -215,9 +218,15 @@ export function resnetPlan(args: ResnetPlanArgs): ResnetPlan {
   };
 
   /**
+   * Whether the conv's bias feeds an instance norm, which subtracts each channel's mean: its gradient is exactly 0
+   * (TF.js's is rounding noise), so it is left at the zero its buffer starts with and no kernel computes it.
+   */
+  const biasCancels = (s: Stage): boolean => s.norm !== null && s.norm.batch === null;
+
+  /**
    * Appends the stage's backward from dy (its output's gradient) into its weights' gradients, and its input's gradient
-   * into `dx` (a free scratch buffer unless given; none for the first stage without dInput). `keep` is a buffer that
-   * must survive (a block's skip gradient). Returns the input gradient's buffer.
+   * into a free scratch buffer (the first stage's into dInput, or nowhere when not asked), which it returns. `keep`
+   * is a buffer that must survive (a block's skip gradient).
    */
   const stageBackward = (plan: Plan, s: Stage, dy: GPUBuffer, keep: GPUBuffer | null, first: boolean): GPUBuffer | null => {
     let g = dy;
@@ -234,12 +243,12 @@ export function resnetPlan(args: ResnetPlanArgs): ResnetPlan {
     if (s.conv.kind === 'conv') {
       const spec = s.conv.spec;
       plan.add(conv2dBackwardFilter(spec), [s.x, ...fused, g, s.kernel.grad]);
-      if (s.bias) plan.add(conv2dBackwardBias(spec), [...fused, g, s.bias.grad]);
+      if (s.bias && !biasCancels(s)) plan.add(conv2dBackwardBias(spec), [...fused, g, s.bias.grad]);
       if (dx) plan.add(conv2dBackwardInput(spec), [...fused, g, s.kernel.value, dx]);
     } else {
       const spec = s.conv.spec;
       plan.add(convTransposeBackwardFilter(spec), [s.x, g, ...fused, s.kernel.grad]);
-      if (s.bias) plan.add(convTransposeBackwardBias(spec), [g, ...fused, s.bias.grad]);
+      if (s.bias && !biasCancels(s)) plan.add(convTransposeBackwardBias(spec), [g, ...fused, s.bias.grad]);
       if (dx) plan.add(convTransposeBackwardInput(spec), [g, ...fused, s.kernel.value, dx]);
     }
     return dx;
