@@ -2,6 +2,9 @@
  * The ResNet generator (resnetGenerator.ts) compiled as a NetworkPlan: a chain of stages, each a conv (or transposed
  * conv) and its norm with ReLU fused, plus one add per residual block; backward walks the stages in reverse, summing
  * each block's skip gradient with its path's. Built without dropout (CycleGAN's default no_dropout).
+ * Dispatches (n blocks): forward 16 + 7n under instance or batch norm, 6 + 3n without; backward 18 + 7n, 13 + 5n without
+ * (one fewer without dInput). Activations and gradients live in buffers the network owns, so its forward and backward
+ * may go into one plan or two; the model's variables are bound as built, so rebuild it if TF.js reallocates them.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { GeneratorOptions, Norm } from '../options';
