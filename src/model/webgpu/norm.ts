@@ -41,7 +41,20 @@ export function normGroups(kind: NormKind, s: NormShape): { groups: number; size
   return kind === 'instance' ? { groups: s.n * s.c, size: s.h * s.w } : { groups: s.c, size: s.n * s.h * s.w };
 }
 
-const shapeKey = (s: NormShape): string => `${s.n}x${s.h}x${s.w}x${s.c}`;
+/** A norm shape as it appears in kernel keys and messages. */
+export const shapeKey = (s: NormShape): string => `${s.n}x${s.h}x${s.w}x${s.c}`;
+
+/**
+ * WGSL lines giving element i of a compact NHWC buffer (b0 x, b1 stats, for batch norm b2 gamma and b3 beta) its
+ * channel `c`, its statistics group `g` and its normed value `z` = x̂ (instance) or γ·x̂ + β (batch).
+ */
+export function normedElement(kind: NormKind, s: NormShape): string {
+  return `  let c = i % ${s.c}u;
+  // instance norm's group is (sample, channel), batch norm's the channel
+  let g = ${kind === 'instance' ? `(i / ${s.h * s.w * s.c}u) * ${s.c}u + c` : 'c'};
+  let xhat = (b0[i] - b1[2u * g]) * b1[2u * g + 1u];
+  let z = ${kind === 'instance' ? 'xhat' : 'b2[c] * xhat + b3[c]'};`;
+}
 
 /** One workgroup per group; our networks have at most a few thousand groups, far below one dimension's 65,535. */
 function groupWorkgroups(kind: NormKind, s: NormShape): [number, number, number] {
@@ -135,7 +148,6 @@ export function normApply(kind: NormKind, s: NormShape, act: Activation): Kernel
   const count = s.n * s.h * s.w * s.c;
   const bindings: Access[] = kind === 'instance' ? ['read', 'read', 'read_write'] : ['read', 'read', 'read', 'read', 'read_write'];
   const out = `b${bindings.length - 1}`;
-  const z = kind === 'instance' ? 'xhat' : 'b2[c] * xhat + b3[c]';
   return {
     name: `${kind} norm ${act} apply`,
     key: `norm-apply-${kind}-${act}-${shapeKey(s)}`,
@@ -144,11 +156,7 @@ export function normApply(kind: NormKind, s: NormShape, act: Activation): Kernel
     source: `${declareBindings(bindings)}
 ${MAIN_1D}
   if (i >= ${count}u) { return; }
-  let c = i % ${s.c}u;
-  // instance norm's group is (sample, channel), batch norm's the channel
-  let g = ${kind === 'instance' ? `(i / ${s.h * s.w * s.c}u) * ${s.c}u + c` : 'c'};
-  let xhat = (b0[i] - b1[2u * g]) * b1[2u * g + 1u];
-  let z = ${z};
+${normedElement(kind, s)}
   ${out}[i] = ${activate(act, 'z')};
 }`,
   };

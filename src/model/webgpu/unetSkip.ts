@@ -7,6 +7,7 @@ import { activate, slopeFromOutput } from './activation';
 import type { Activation } from './activation';
 import { declareBindings, groupsFor, MAIN_1D } from './kernel';
 import type { Access, Kernel } from './kernel';
+import { normedElement, shapeKey } from './norm';
 import type { NormKind, NormShape } from './norm';
 
 /** A channel slice of a wider NHWC buffer: `channels` of the shape at `offset` of `total`. */
@@ -14,8 +15,6 @@ export interface Slice {
   total: number;
   offset: number;
 }
-
-const shapeKey = (s: NormShape): string => `${s.n}x${s.h}x${s.w}x${s.c}`;
 
 /** Throws, naming the kernel, when the slice does not fit. */
 function checkSlice(name: string, s: NormShape, slice: Slice): void {
@@ -40,7 +39,6 @@ export function applyToSlices(kind: NormKind | 'none', s: NormShape, outputs: Sl
   const count = s.n * s.h * s.w * s.c;
   const inputs: Access[] = kind === 'none' ? ['read'] : kind === 'instance' ? ['read', 'read'] : ['read', 'read', 'read', 'read'];
   const bindings: Access[] = [...inputs, ...outputs.map((): Access => 'read_write')];
-  const z = kind === 'none' ? 'b0[i]' : `(b0[i] - b1[2u * g]) * b1[2u * g + 1u]${kind === 'batch' ? ' * b2[c] + b3[c]' : ''}`;
   const writes = outputs
     .map((o, k) => `  b${inputs.length + k}[p * ${o.slice.total}u + ${o.slice.offset}u + c] = ${activate(o.act, 'z')};`)
     .join('\n');
@@ -53,11 +51,9 @@ export function applyToSlices(kind: NormKind | 'none', s: NormShape, outputs: Sl
     source: `${declareBindings(bindings)}
 ${MAIN_1D}
   if (i >= ${count}u) { return; }
-  let c = i % ${s.c}u;
+${kind === 'none' ? `  let c = i % ${s.c}u;
+  let z = b0[i];` : normedElement(kind, s)}
   let p = i / ${s.c}u;
-  // instance norm's group is (sample, channel), batch norm's the channel
-  let g = ${kind === 'instance' ? `(i / ${s.h * s.w * s.c}u) * ${s.c}u + c` : 'c'};
-  let z = ${z};
 ${writes}
 }`,
   };
