@@ -38,26 +38,22 @@ export function App() {
       for (const k of ['test', 'backend', 'preset']) if (keep.has(k)) next.set(k, keep.get(k)!);
       history.replaceState(null, '', `${location.pathname}?${next}`);
     });
-    // a run never loses more than a few seconds: save when the page is hidden or closed, and ask before closing
-    // while steps are unsaved (the worker dies with the page, mid-save or not)
-    const save = () => client.send({ type: 'save' });
-    const onVisibility = () => document.visibilityState === 'hidden' && save();
+    // a run never loses more than a few seconds: save when the page is hidden (a closing or reloading page is hidden
+    // first, so this covers it too), and ask before closing while steps are unsaved (the worker dies with the page)
+    const onVisibility = () => document.visibilityState === 'hidden' && client.send({ type: 'save' });
     const onBeforeUnload = (e: BeforeUnloadEvent) => {
       const s = useStudio.getState();
       const unsaved = s.runState === 'running' || s.runState === 'starting' || (s.progress?.step ?? 0) > (s.lastCheckpoint?.step ?? 0);
       if (!unsaved) return;
-      save();
       e.preventDefault();
       e.returnValue = ''; // older browsers show the prompt only with this set
     };
     document.addEventListener('visibilitychange', onVisibility);
-    addEventListener('pagehide', save);
     addEventListener('beforeunload', onBeforeUnload);
     return () => {
       off();
       offUrl();
       document.removeEventListener('visibilitychange', onVisibility);
-      removeEventListener('pagehide', save);
       removeEventListener('beforeunload', onBeforeUnload);
     };
   }, [client, forced]);

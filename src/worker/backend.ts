@@ -71,3 +71,9 @@ export async function pickBackend(order: readonly TrainingBackend[] = TRAINING_B
   }
   throw new Error(`no TF.js backend could start: ${failed.map((f) => `${f.backend}: ${f.reason}`).join('; ')}`);
 }
+
+/** Puts TF.js on a backend that trains, or says it is not available. */
+export async function switchBackend(backend: TrainingBackend): Promise<void> {
+  if (!(await tf.setBackend(backend))) throw new Error(`${backend} is not available in this browser`);
+  await tf.ready();
+}

@@ -3,7 +3,7 @@
  * (or none), time one step of the run's own model on each backend, within a few seconds each, and keep the fastest.
  */
 import * as tf from '@tensorflow/tfjs';
-import { pickBackend, TRAINING_BACKENDS } from './backend';
+import { pickBackend, switchBackend, TRAINING_BACKENDS } from './backend';
 import type { BackendReport, TrainingBackend } from './backend';
 import type { BackendChoice, BackendMeasurement, RunConfig, WorkerEvent } from './protocol';
 
@@ -71,8 +71,7 @@ export class BackendChooser {
   }
 
   private async switchTo(backend: TrainingBackend): Promise<void> {
-    if (!(await tf.setBackend(backend))) throw new Error(`${backend} is not available in this browser`);
-    await tf.ready();
+    await switchBackend(backend);
     this.report = { ...this.report!, backend };
   }
 

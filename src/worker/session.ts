@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createTrainer, totalEpochs } from '../model';
 import type { Trainer } from '../model';
-import { currentDeviceLimits } from './backend';
+import { currentDeviceLimits, switchBackend } from './backend';
 import { validateRunConfig } from '../config/runConfig';
 import type { DataOptions } from '../data/preprocess';
 import { BackendChooser } from './backendChoice';
@@ -153,8 +153,7 @@ export class Session {
 
   /** Milliseconds per step of this config on a backend, within a budget (after a warm-up step: compilation, first-use costs). */
   private async timeOn(config: RunConfig, backend: TrainingBackend, budgetMs: number, cancelled: Cancelled): Promise<number | null> {
-    if (!(await tf.setBackend(backend))) throw new Error(`${backend} is not available`);
-    await tf.ready();
+    await switchBackend(backend);
     const t = createTrainer(config.train);
     const stores = this.feed.makeStores();
     this.feed.shuffle(); // a fresh order: the next run starts its epoch anew anyway
@@ -170,8 +169,7 @@ export class Session {
   /** Benchmarks a config on a backend (see `benchmarkSteps`). */
   async benchmark(config: RunConfig, backend: TrainingBackend, steps: number, maxSeconds: number, memorySteps = 0): Promise<BenchResult> {
     await this.disposeTrainer();
-    if (!(await tf.setBackend(backend))) throw new Error(`${backend} is not available`);
-    await tf.ready();
+    await switchBackend(backend);
     await this.ensureLoaded(config);
     const t = this.prepare(config);
     try {
