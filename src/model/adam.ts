@@ -23,7 +23,7 @@ const CHUNK = 7;
 const OWN_CHUNK_SIZE = 4096;
 
 /** A chunk of variables and its flat moments. */
-interface Chunk {
+export interface Chunk {
   variables: tf.Variable[];
   m: tf.Variable;
   v: tf.Variable;
@@ -66,12 +66,7 @@ export class FlatAdam extends tf.Optimizer {
     const byName: tf.NamedTensorMap = Array.isArray(gradients) ? Object.fromEntries(gradients.map((g) => [g.name, g.tensor])) : gradients;
     const missing = this.variables.find((x) => !byName[x.name]);
     if (missing) throw new Error(`no gradient for ${missing.name}`);
-    this.t++;
-    const bc1 = 1 - this.beta1 ** this.t;
-    const bc2 = 1 - this.beta2 ** this.t;
-    // lr/bc1 · m / (sqrt(v)/sqrt(bc2) + eps), with sqrt(bc2) moved into the two scalars
-    const stepSize = (this.learningRate * Math.sqrt(bc2)) / bc1;
-    const epsHat = this.epsilon * Math.sqrt(bc2);
+    const [stepSize, epsHat] = this.advance();
     for (const c of this.chunks) {
       tf.tidy(() => {
         const flat = (ts: tf.Tensor[]) => (ts.length === 1 ? tf.reshape(ts[0], [-1]) : tf.concat(ts.map((x) => tf.reshape(x, [-1]))));
@@ -92,7 +87,23 @@ export class FlatAdam extends tf.Optimizer {
         }
       });
     }
+  }
+
+  /**
+   * Counts one step and returns its two scalars [lr·√bc2/bc1, ε·√bc2] (float64 here, so both engines step by the same
+   * float32 numbers): lr/bc1 · m / (√v/√bc2 + ε) with √bc2 moved into them. The compiled step calls it directly.
+   */
+  advance(): [number, number] {
+    this.t++;
     this.incrementIterations();
+    const bc1 = 1 - this.beta1 ** this.t;
+    const bc2 = 1 - this.beta2 ** this.t;
+    return [(this.learningRate * Math.sqrt(bc2)) / bc1, this.epsilon * Math.sqrt(bc2)];
+  }
+
+  /** The flat moments and the variables they cover, chunk by chunk (the compiled step updates them in place). */
+  get state(): readonly Readonly<Chunk>[] {
+    return this.chunks;
   }
 
   override async getWeights(): Promise<NamedWeight[]> {

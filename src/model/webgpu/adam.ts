@@ -1,102 +1,100 @@
 /**
- * Adam over a whole network group's variables in a few dispatches, with ../adam.ts's (PyTorch's) update:
- * m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g², w −= m / (√v + ε·√bc2) · lr·√bc2/bc1.
- * The group's gradients sit in one flat buffer and its moments in another (m, then v), each variable's slice at a
- * baked offset; the variables themselves are bound one by one, since the plan updates the TF.js variables' own buffers.
+ * ../adam.ts's FlatAdam as kernels, on FlatAdam's own state: its chunks' flat moments and the variables themselves are
+ * bound and updated in place, so checkpoints, resume and the TF.js step see one optimizer whichever engine stepped.
+ * Update (PyTorch's): m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g², w −= m / (√v + ε·√bc2) · lr·√bc2/bc1.
+ * The gradients sit in one flat buffer, variable after variable in the optimizer's order.
  */
+import type { FlatAdam } from '../adam';
 import { f32Literal, groupsFor, MAIN_1D } from './kernel';
 import type { Access, Kernel } from './kernel';
 
-/** Floats per slice alignment: 256 bytes, WebGPU's minStorageBufferOffsetAlignment, so a slice can be bound alone. */
-const ALIGN = 64;
+/** Bindings of every Adam dispatch before its variables: the step's scalars, the flat gradients, the chunk's m and v. */
+const FIXED = 4;
 
-/** Bindings of every Adam dispatch before its variables: the step's scalars, the flat gradients, the flat moments. */
-const FIXED = 3;
-
-/** WebGPU's default storage buffers per shader stage (TF.js's device asks for no more). */
-export const DEFAULT_STORAGE_BUFFERS = 8;
-
-/** One dispatch of a group's update and the variables (indices into the group) it binds after the fixed three. */
+/** One dispatch: a chunk of the optimizer and the variables (indices into `optimizer.variables`) it binds after the fixed four. */
 export interface AdamDispatch {
   kernel: Kernel;
+  chunk: number;
   variables: number[];
 }
 
-/** A group's Adam: where each variable's gradient and moments sit, and the dispatches that update them all. */
-export interface AdamGroup {
-  /** Start of each variable's slice in the flat gradient buffer and in m (its v starts `size` later). */
+/** Where each variable's gradient goes, and the dispatches that update them all. */
+export interface AdamLayout {
+  /** Start of each variable's gradient in the flat gradient buffer, in `optimizer.variables` order. */
   offsets: number[];
-  /** Floats of the flat gradient buffer; the moments buffer holds twice as many (m, then v). */
+  /** Floats of the flat gradient buffer. */
   size: number;
-  /** Bind each as [params, gradients, moments, ...its variables' buffers]. */
+  /** Bind each as [params, gradients, its chunk's m, its chunk's v, ...its variables' buffers]. */
   dispatches: AdamDispatch[];
 }
 
 /**
- * The two scalars of step `t` (1-based) at learning rate `lr`, for the params buffer that the step writes once:
- * [lr·√bc2/bc1, ε·√bc2], computed in float64 as FlatAdam does, so both engines step by the same float32 numbers.
+ * The dispatches of one FlatAdam step. WGSL cannot index an array of buffers, so a dispatch binds as many of a chunk's
+ * variables as the storage-buffer limit leaves after the fixed four (4 under WebGPU's default 8).
  */
-export function adamParams(lr: number, t: number, beta1: number, beta2: number, epsilon: number): Float32Array {
-  const bc1 = 1 - beta1 ** t;
-  const bc2 = 1 - beta2 ** t;
-  return new Float32Array([(lr * Math.sqrt(bc2)) / bc1, epsilon * Math.sqrt(bc2)]);
-}
-
-/**
- * Adam for variables of these sizes (in the order their gradients and moments are laid out). WGSL cannot index an
- * array of buffers, so each dispatch binds as many variables as the storage-buffer limit leaves after the fixed three
- * (5 under WebGPU's default 8): a group of n variables takes ⌈n / 5⌉ dispatches.
- */
-export function adamGroup(sizes: number[], beta1: number, beta2: number, maxStorageBuffers = DEFAULT_STORAGE_BUFFERS): AdamGroup {
+export function adamLayout(optimizer: FlatAdam, maxStorageBuffers: number): AdamLayout {
   const perDispatch = maxStorageBuffers - FIXED;
   if (perDispatch < 1) throw new Error(`Adam needs at least ${FIXED + 1} storage buffers per shader stage; the device allows ${maxStorageBuffers}`);
+  const index = new Map(optimizer.variables.map((v, i) => [v, i]));
   const offsets: number[] = [];
   let size = 0;
-  for (const n of sizes) {
+  for (const v of optimizer.variables) {
     offsets.push(size);
-    size += Math.ceil(n / ALIGN) * ALIGN;
+    size += v.size;
   }
-  size = Math.max(size, ALIGN);
   const dispatches: AdamDispatch[] = [];
-  for (let first = 0; first < sizes.length; first += perDispatch) {
-    const variables = sizes.slice(first, first + perDispatch).map((_, j) => first + j);
-    dispatches.push({ variables, kernel: updateKernel(variables.map((v) => ({ n: sizes[v], offset: offsets[v] })), size, beta1, beta2) });
-  }
-  return { offsets, size, dispatches };
+  optimizer.state.forEach((c, chunk) => {
+    let local = 0;
+    const at = c.variables.map((v) => {
+      const here = { i: index.get(v)!, n: v.size, local };
+      local += v.size;
+      return here;
+    });
+    for (let first = 0; first < at.length; first += perDispatch) {
+      const part = at.slice(first, first + perDispatch);
+      dispatches.push({
+        chunk,
+        variables: part.map((p) => p.i),
+        kernel: updateKernel(part.map((p) => ({ n: p.n, grad: offsets[p.i], moment: p.local })), optimizer.beta1, optimizer.beta2),
+      });
+    }
+  });
+  return { offsets, size: Math.max(size, 1), dispatches };
 }
 
 /** One dispatch: a thread per element of its variables (laid end to end), each finding its variable by range. */
-function updateKernel(vars: { n: number; offset: number }[], size: number, beta1: number, beta2: number): Kernel {
-  const bindings: Access[] = ['read', 'read', 'read_write', ...vars.map(() => 'read_write' as const)];
+function updateKernel(vars: { n: number; grad: number; moment: number }[], beta1: number, beta2: number): Kernel {
+  const bindings: Access[] = ['read', 'read', 'read_write', 'read_write', ...vars.map(() => 'read_write' as const)];
   let end = 0;
-  const branches = vars.map(({ n, offset }, j) => {
+  const branches = vars.map(({ n, grad, moment }, j) => {
     const start = end;
     end += n;
     const local = start === 0 ? 'i' : `i - ${start}u`;
     return `  if (i < ${end}u) {
     let l = ${local};
-    b${FIXED + j}[l] = b${FIXED + j}[l] - step(${offset}u + l);
+    b${FIXED + j}[l] = b${FIXED + j}[l] - step(${grad}u + l, ${moment}u + l);
     return;
   }`;
   });
   return {
     name: `Adam over ${vars.length} variables`,
-    key: `adam-${vars.map((v) => `${v.n}@${v.offset}`).join(',')}-${size}-${beta1}-${beta2}`,
+    key: `adam-${vars.map((v) => `${v.n}@${v.grad}/${v.moment}`).join(',')}-${beta1}-${beta2}`,
     bindings,
     workgroups: groupsFor(end),
     source: `@group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(1) var<storage, read> grads: array<f32>;
-@group(0) @binding(2) var<storage, read_write> moments: array<f32>;
+@group(0) @binding(2) var<storage, read_write> m: array<f32>;
+@group(0) @binding(3) var<storage, read_write> v: array<f32>;
 ${vars.map((_, j) => `@group(0) @binding(${FIXED + j}) var<storage, read_write> b${FIXED + j}: array<f32>;`).join('\n')}
 
-// updates m and v at flat index k and returns the weight's decrement, in FlatAdam's order of operations
-fn step(k: u32) -> f32 {
-  let g = grads[k];
-  let m = moments[k] * ${f32Literal(beta1)} + g * ${f32Literal(1 - beta1)};
-  let v = moments[k + ${size}u] * ${f32Literal(beta2)} + g * g * ${f32Literal(1 - beta2)};
-  moments[k] = m;
-  moments[k + ${size}u] = v;
-  return m / (sqrt(v) + params[1]) * params[0];
+// updates m and v at k and returns the weight's decrement, in FlatAdam's order of operations
+fn step(g_at: u32, k: u32) -> f32 {
+  let g = grads[g_at];
+  let mk = m[k] * ${f32Literal(beta1)} + g * ${f32Literal(1 - beta1)};
+  let vk = v[k] * ${f32Literal(beta2)} + g * g * ${f32Literal(1 - beta2)};
+  m[k] = mk;
+  v[k] = vk;
+  return mk / (sqrt(vk) + params[1]) * params[0];
 }
 
 ${MAIN_1D}

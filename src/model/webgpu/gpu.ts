@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 /** The parts of TF.js's WebGPUBackend that plans use. */
 interface BackendInternals {
   device: GPUDevice;
-  tensorMap: { get(dataId: object): { resource: GPUBuffer | GPUTexture | null } | undefined };
+  tensorMap: { get(dataId: object): { resource: GPUBuffer | GPUTexture | null; values: unknown } | undefined };
   uploadToGPU(dataId: object): void;
   ensureCommandEncoderReady(): void;
   endComputePassEncoder(): void;
@@ -51,4 +51,33 @@ export async function readFloats(device: GPUDevice, buffer: GPUBuffer, count: nu
   staging.unmap();
   staging.destroy();
   return out;
+}
+
+/**
+ * Tensors a plan writes in place (weights, Adam moments, running statistics), bound by buffer when it was built.
+ * TF.js reallocates a variable on `assign` (its own Adam, a restored checkpoint), which leaves the plan's bind groups on
+ * the old buffer: `stale` says so, and the plan is rebuilt. And TF.js keeps a tensor's values on the CPU once read, so
+ * after a step writes the buffers `forgetCpuCopies` drops those copies, or the next read (a checkpoint) would be stale.
+ */
+export class BoundTensors {
+  private readonly buffers: GPUBuffer[];
+
+  constructor(readonly tensors: readonly tf.Tensor[]) {
+    this.buffers = tensors.map(tensorBuffer);
+  }
+
+  /** Whether any tensor now lives in another buffer than the one bound (or was disposed). */
+  stale(): boolean {
+    const map = webgpuBackend().tensorMap;
+    return this.tensors.some((t, i) => t.isDisposed || map.get(t.dataId)?.resource !== this.buffers[i]);
+  }
+
+  /** Drops TF.js's CPU copies of the tensors' values, after a step has written their buffers. */
+  forgetCpuCopies(): void {
+    const map = webgpuBackend().tensorMap;
+    for (const t of this.tensors) {
+      const d = map.get(t.dataId);
+      if (d && d.values != null) d.values = null;
+    }
+  }
 }
