@@ -1,4 +1,6 @@
 /** `createTrainer`: the one entry point that builds pix2pix or CycleGAN from a (partial) config. */
+// training needs PyTorch's reflection-padding gradient, whoever builds a trainer
+import './mirrorPadGradient';
 import { CycleGanTrainer } from './cycleGanTrainer';
 import type { CycleGanExtras } from './cycleGanTrainer';
 import { resolveConfig } from './options';

@@ -85,8 +85,10 @@ function modelVariables(model: tf.LayersModel, o: DiscriminatorOptions, layers: 
 }
 
 /** The discriminator of these options compiled for `batch` images of height × width; see the file's doc. */
-export function discriminatorPlan(args: NetworkPlanArgs & { options: DiscriminatorOptions }): DiscriminatorPlan {
+export function discriminatorPlan(args: NetworkPlanArgs & { options: DiscriminatorOptions; weightGradients?: boolean }): DiscriminatorPlan {
   const { model, batch, height, width, inputGradient, options: o } = args;
+  // false: D only passes a gradient back to G (pix2pix's and CycleGAN's G steps), so its filter gradients are skipped
+  const weightGradients = args.weightGradients ?? true;
   const layers = discriminatorLayers(o);
   const vars = modelVariables(model, o, layers);
   const normKind: NormKind | null = o.norm === 'none' ? null : o.norm;
@@ -201,10 +203,10 @@ export function discriminatorPlan(args: NetworkPlanArgs & { options: Discriminat
           else p.add(normBackward('batch', l.shape, activation(i)), [n.z, n.stats, n.batch.gamma, n.batch.beta, l.dy, n.dz, n.batch.dGamma, n.batch.dBeta]);
           g = [n.dz];
         }
-        p.add(conv2dBackwardFilter(l.spec), [x, ...g, l.dKernel]);
+        if (weightGradients) p.add(conv2dBackwardFilter(l.spec), [x, ...g, l.dKernel]);
         // A bias before instance norm shifts a whole (sample, channel) group, which the norm subtracts again: its
         // gradient is exactly zero, and its buffer keeps the zeros it was made with.
-        if (l.dBias && n?.kind !== 'instance') p.add(conv2dBackwardBias(l.spec), [...g, l.dBias]);
+        if (weightGradients && l.dBias && n?.kind !== 'instance') p.add(conv2dBackwardBias(l.spec), [...g, l.dBias]);
         const dx = i === 0 ? dInput : stages[i - 1].dy;
         if (dx) p.add(conv2dBackwardInput(l.spec), [...g, l.kernel, dx]);
       }

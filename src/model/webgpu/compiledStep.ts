@@ -1,0 +1,49 @@
+/**
+ * A compiled training step (issue 10): the whole pix2pix or CycleGAN step planned once for one batch and image size,
+ * then replayed each step as one compute pass and one submit over the TF.js models' own variables and optimizers.
+ * What both steps share: their contract, the copy of a batch into the plan, and the losses read back as a tensor.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { flushTfjs, tensorBuffer } from './gpu';
+
+export interface CompiledStep {
+  /** Dispatches one step replays. */
+  readonly dispatches: number;
+  /** The [batch, height, width] it was built for (the inputs' shapes without channels). */
+  readonly shape: readonly [number, number, number];
+  /**
+   * One training step on NHWC float32 batches in [-1, 1] on the webgpu backend; updates the trainer's variables and
+   * optimizer state and counts its step. Returns the losses in the trainer's `lossNames` order (the caller disposes).
+   */
+  run(realA: tf.Tensor4D, realB: tf.Tensor4D): tf.Tensor1D;
+  /** True once TF.js has moved a bound variable to another buffer (its own step, a restored checkpoint): rebuild. */
+  stale(): boolean;
+  /** Destroys the step's own buffers (never the models' variables or the optimizers' state). */
+  dispose(): void;
+}
+
+/** A run configuration the compiled step does not cover; the caller falls back to the TF.js step and shows `message`. */
+export class UnsupportedStep extends Error {}
+
+/**
+ * Starts a step's commands: the batches' buffers found first (a tensor still on the CPU is uploaded by a command TF.js
+ * records), then TF.js's queue submitted, so the copies that follow see the batches' values.
+ */
+export function beginStep(device: GPUDevice, batches: tf.Tensor[]): { encoder: GPUCommandEncoder; copy(i: number, to: GPUBuffer, offset?: number): void } {
+  const buffers = batches.map(tensorBuffer);
+  flushTfjs();
+  const encoder = device.createCommandEncoder();
+  return {
+    encoder,
+    /** Records a copy of batch i's values into a plan buffer at `offset` floats. */
+    copy: (i, to, offset = 0) => encoder.copyBufferToBuffer(buffers[i], 0, to, offset * 4, batches[i].size * 4),
+  };
+}
+
+/** The losses buffer's first `count` values as a new tensor (TF.js copies it after the step's submit). */
+export function lossTensor(buffer: GPUBuffer, count: number): tf.Tensor1D {
+  return tf.tensor({ buffer, zeroCopy: false }, [count], 'float32') as tf.Tensor1D;
+}
+
+/** The u32 dropout seed of slot k in step s (1-based), as seedDropout numbers the TF.js step's StepDropout layers. */
+export const dropoutSeed = (step: number, slot: number): number => step * 131 + slot;

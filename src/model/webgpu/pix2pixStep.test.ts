@@ -1,0 +1,80 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { enableNodeWebGPU } from '../nodeWebgpu';
+import type { Pix2PixTrainer } from '../pix2pixTrainer';
+import type { TrainConfig } from '../options';
+import { compilePix2pixStep } from './pix2pixStep';
+import { compareTrainers, trainerPair, useCompiledMasks, weightsOf } from './stepTesting';
+import { worstRelative } from './testing';
+
+let skip: string | null = 'not checked';
+beforeAll(async () => {
+  skip = await enableNodeWebGPU();
+  if (skip) console.warn(`SKIPPING the compiled pix2pix step: ${skip}`);
+  else await tf.setBackend('webgpu');
+}, 60_000);
+
+interface Case {
+  config: Partial<TrainConfig>;
+  side: number;
+  batch: number;
+}
+
+const base = (c: Partial<TrainConfig>): Partial<TrainConfig> => ({ model: 'pix2pix', ngf: 4, ndf: 4, no_dropout: true, ...c });
+
+// pix2pix's rows of the pairwise set over netG × norm × netD × gan_mode × model (cycleGanStep.test.ts has the rest).
+const CASES: Case[] = [
+  { config: base({ netG: 'unet_32', norm: 'batch', netD: 'basic', gan_mode: 'lsgan' }), side: 32, batch: 2 },
+  { config: base({ netG: 'unet_64', norm: 'instance', netD: 'pixel', gan_mode: 'vanilla' }), side: 64, batch: 1 },
+  { config: base({ netG: 'resnet_6blocks', norm: 'none', netD: 'n_layers', n_layers_D: 2, gan_mode: 'lsgan' }), side: 32, batch: 1 },
+  { config: base({ netG: 'resnet_6blocks', norm: 'instance', netD: 'basic', gan_mode: 'vanilla' }), side: 32, batch: 2 },
+  // pix2pix's default: dropout in the U-Net's inner levels, the oracle drawing the compiled step's masks
+  { config: base({ netG: 'unet_64', norm: 'batch', netD: 'n_layers', gan_mode: 'vanilla', no_dropout: false }), side: 64, batch: 1 },
+];
+
+const label = (c: Case) =>
+  `${c.config.netG} ${c.side}px, norm ${c.config.norm}, ${c.config.netD}, ${c.config.gan_mode}, batch ${c.batch}${c.config.no_dropout ? '' : ', dropout'}`;
+
+/** Runs `steps` steps of both engines from the same weights and batches; returns the per-step losses of each. */
+async function both(c: Case, steps: number) {
+  const { oracle, compiled } = trainerPair(c.config);
+  if (!c.config.no_dropout) useCompiledMasks(oracle);
+  const before = await weightsOf(compiled);
+  const step = compilePix2pixStep(compiled as Pix2PixTrainer, c.batch, c.side, c.side);
+  const ours: Float32Array[] = [];
+  const theirs: Float32Array[] = [];
+  try {
+    for (let s = 0; s < steps; s++) {
+      const shape: [number, number, number, number] = [c.batch, c.side, c.side, 3];
+      const a = tf.randomUniform(shape, -1, 1, 'float32', 10 + s) as tf.Tensor4D;
+      const b = tf.randomUniform(shape, -1, 1, 'float32', 50 + s) as tf.Tensor4D;
+      const packed = step.run(a, b);
+      ours.push(Float32Array.from(await packed.data()));
+      const l = oracle.trainStep(a, b);
+      theirs.push(Float32Array.from(await Promise.all(oracle.lossNames.map(async (n) => (await l[n].data())[0]))));
+      tf.dispose([a, b, packed, ...Object.values(l)]);
+    }
+    expect(step.stale()).toBe(false);
+    return { oracle, compiled, before, ours, theirs, dispatches: step.dispatches };
+  } finally {
+    step.dispose();
+  }
+}
+
+describe('compiled pix2pix step against the TF.js step (the oracle)', () => {
+  for (const c of CASES) {
+    it(`${label(c)}: one step gives the same losses, weights, running statistics and Adam moments`, async () => {
+      if (skip) return;
+      const r = await both(c, 1);
+      // netG runs twice in the TF.js step (its tape cannot span D's update), so batch norm moves G's running statistics twice
+      const a = await compareTrainers(r.compiled, r.oracle, r.before, (name) => name.startsWith('netG/') && /moving_/.test(name));
+      const losses = worstRelative(r.ours[0], r.theirs[0]);
+      console.log(`pix2pix ${label(c)}: ${r.dispatches} dispatches; losses ${Array.from(r.ours[0], (v) => v.toFixed(4)).join(' ')} vs ${Array.from(r.theirs[0], (v) => v.toFixed(4)).join(' ')}; worst loss ${losses.toExponential(2)}, worst state ${a.worst.toExponential(2)} (${a.where}); ${a.frozenBiases} biases before instance norm left at rest`);
+      expect(losses).toBeLessThan(1e-4);
+      expect(a.worst).toBeLessThan(1e-4);
+      expect(r.compiled.step).toBe(1);
+      r.oracle.dispose();
+      r.compiled.dispose();
+    }, 120_000);
+  }
+});
