@@ -8,6 +8,7 @@ import { Plan } from './plan';
 import { unetPlan } from './unetPlan';
 import { dropoutMask } from './dropout';
 import { worstRelative } from './testing';
+import { seedWeights } from './stepTesting';
 
 let skip: string | null = 'not checked';
 beforeAll(async () => {
@@ -15,18 +16,6 @@ beforeAll(async () => {
   if (skip) console.warn(`SKIPPING the U-Net plan: ${skip}`);
   else await tf.setBackend('webgpu');
 }, 60_000);
-
-/** Seeded weights, wider than the reference's N(0, 0.02) and with nonzero biases, so every term moves the output. */
-function seedWeights(model: tf.LayersModel, seed: number): void {
-  const values = model.weights.map((w, i) => {
-    const shape = w.shape as number[];
-    if (/moving_variance/.test(w.name)) return tf.ones(shape);
-    if (/moving_mean/.test(w.name)) return tf.zeros(shape);
-    return tf.randomNormal(shape, /gamma/.test(w.name) ? 1 : 0, 0.1, 'float32', seed + i);
-  });
-  model.setWeights(values);
-  tf.dispose(values);
-}
 
 /** Largest |a − b| over the largest |b|: a gradient's error relative to that weight's largest gradient. */
 function relativeToLargest(a: Float32Array, b: Float32Array): number {
