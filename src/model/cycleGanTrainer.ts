@@ -50,7 +50,8 @@ export class CycleGanTrainer extends TrainerBase implements Trainer {
   /** Past fakes of domain A (fed to D_B) and of domain B (fed to D_A). */
   readonly fake_A_pool: ImagePool;
   readonly fake_B_pool: ImagePool;
-  private readonly sharePasses: boolean;
+  /** Whether the generator passes that share weights run as one batch (CycleGanExtras.sharePasses); the compiled step mirrors it. */
+  readonly sharePasses: boolean;
 
   constructor(config: TrainConfig, extras: CycleGanExtras = {}) {
     super(config);

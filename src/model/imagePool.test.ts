@@ -70,4 +70,51 @@ describe('ImagePool', () => {
     pool.clear();
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  describe('draw: query\'s decisions without the values (the compiled step moves them on the GPU)', () => {
+    /** What a batch of new images `ids` comes out as, and what the pool then holds, by applying the draws in order. */
+    const apply = (pool: ImagePool, draws: ReturnType<ImagePool['draw']>, newIds: number[]) => {
+      const stored = new Map(pool.snapshot().map((t) => [t, t.dataSync()[0]]));
+      const out = draws.map((d, i) => {
+        const value = d.out ? stored.get(d.out)! : newIds[i];
+        if (d.keep) stored.set(d.keep, newIds[i]);
+        return value;
+      });
+      return { out, pool: pool.snapshot().map((t) => stored.get(t)) };
+    };
+
+    it('draws as query does, swapping a stored image in place (twice in one batch, too)', () => {
+      const script = [0.9, 0.5, 0.2, 0.7, 0.4, 0.8, 0.4];
+      const byQuery = new ImagePool(3, scripted(...script));
+      const byDraw = new ImagePool(3, scripted(...script));
+      tf.dispose([byQuery.query(batch(1, 2, 3)), byDraw.query(batch(1, 2, 3))]);
+      const q = byQuery.query(batch(4, 5, 6, 7));
+      const d = apply(byDraw, byDraw.draw([4, 1, 1, 1]), [4, 5, 6, 7]);
+      // 4 swaps with slot 1 (gives 2), 5 goes out, 6 swaps with slot 1 (gives 4), 7 swaps with slot 1 (gives 6)
+      expect(d.out).toEqual([2, 5, 4, 6]);
+      expect(d.out).toEqual(ids(q));
+      expect(d.pool).toEqual(byQuery.snapshot().map((t) => t.dataSync()[0]));
+      expect(byDraw.size).toBe(3);
+      q.dispose();
+      byQuery.clear();
+      byDraw.clear();
+    });
+    it('while the pool fills, hands the new images out and stores new zeroed images for them', () => {
+      const pool = new ImagePool(3, scripted(0.9, 0.0));
+      const draws = pool.draw([2, 2, 2, 3]);
+      expect(draws.map((d) => d.out)).toEqual([null, null]);
+      expect(draws.map((d) => d.keep)).toEqual(pool.snapshot());
+      expect(pool.snapshot().map((t) => [t.shape, Math.max(...t.dataSync().map(Math.abs))])).toEqual([[[1, 2, 2, 3], 0], [[1, 2, 2, 3], 0]]);
+      // the third image fills the pool, the fourth swaps with slot 0
+      const more = pool.draw([2, 2, 2, 3]);
+      expect(more[0]).toEqual({ out: null, keep: pool.snapshot()[2] });
+      expect(more[1]).toEqual({ out: pool.snapshot()[0], keep: pool.snapshot()[0] });
+      pool.clear();
+    });
+    it('pool_size 0 passes every image through and draws nothing', () => {
+      const pool = new ImagePool(0, scripted());
+      expect(pool.draw([2, 1, 1, 1])).toEqual([{ out: null, keep: null }, { out: null, keep: null }]);
+      expect(pool.size).toBe(0);
+    });
+  });
 });

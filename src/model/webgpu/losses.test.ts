@@ -88,4 +88,25 @@ describe('loss kernels against ../losses.ts and its gradient', () => {
     expect(worst).toBeLessThan(1e-5);
     tf.dispose([a, tie, b, prior, grad, sum]);
   });
+
+  it('L1 on segments (CycleGAN: rec_A inside G_B\'s batched output): reads a and b from their offsets, writes only its gradient segment', async () => {
+    if (skip) return;
+    const n = 2 * 8 * 8 * 3;
+    const a = tf.randomNormal([n], 0, 1, 'float32', 11);
+    const b = tf.randomNormal([n], 0, 1, 'float32', 12);
+    // a after 2n values of junk, b after n; the gradient goes into the middle third of a 3n buffer
+    const aBig = tf.concat([tf.fill([2 * n], 50), a]);
+    const bBig = tf.concat([tf.fill([n], -50), b, tf.fill([n], 50)]);
+    const prior = await tf.randomNormal([3 * n], 0, 1, 'float32', 13).data();
+    const loss = (await l1Loss(a, b).data())[0];
+    const grad = await gradOf((v) => tf.mul(l1Loss(v, b), 10) as tf.Scalar, a).data();
+    const at = { a: 2 * n, b: n, grad: n };
+    const value = await run(l1LossValue(n, { weight: 10, slot: 1, accumulate: false }, at), [aBig, bBig], [9, 9]);
+    const gAdded = await run(l1LossGradient(n, { weight: 10, accumulate: true }, at), [aBig, bBig], prior);
+    const expected = Float32Array.from(prior, (p, i) => (i >= n && i < 2 * n ? p + grad[i - n] : p));
+    const worst = Math.max(worstRelative(value, [9, 10 * loss]), worstRelative(gAdded, expected));
+    console.log(`L1 on segments: loss ${loss.toFixed(4)}, worst relative ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThan(1e-5);
+    tf.dispose([a, b, aBig, bBig]);
+  });
 });

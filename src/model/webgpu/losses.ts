@@ -86,21 +86,24 @@ fn main(@builtin(local_invocation_index) l: u32) {
   };
 }
 
-/** An elementwise kernel: grad[i] = (grad[i] if accumulating) + slope(i) · weight / n, grad being the last binding. */
-function gradientKernel(name: string, key: string, n: number, inputs: number, prologue: string, slope: string, out: GradientOutput): Kernel {
+/**
+ * An elementwise kernel: grad[to + i] = (grad[to + i] if accumulating) + slope(i) · weight / n, grad being the last
+ * binding.
+ */
+function gradientKernel(name: string, key: string, n: number, inputs: number, prologue: string, slope: string, out: GradientOutput, to = 0): Kernel {
   const bindings = [...Array<'read'>(inputs).fill('read'), 'read_write' as const];
-  const grad = `b${inputs}`;
-  const previous = out.accumulate ? `${grad}[i] + ` : '';
+  const grad = `b${inputs}[${to}u + i]`;
+  const previous = out.accumulate ? `${grad} + ` : '';
   return {
     name,
-    key: `${key}-${n}-w${out.weight}-${out.accumulate ? 'add' : 'set'}`,
+    key: `${key}-${n}-w${out.weight}-${out.accumulate ? 'add' : 'set'}-to${to}`,
     bindings,
     workgroups: groupsFor(n),
     source: `${declareBindings(bindings)}
 ${MAIN_1D}
   if (i >= ${n}u) { return; }
   ${prologue}
-  ${grad}[i] = ${previous}(${slope}) * ${f32Literal(out.weight / n)};
+  ${grad} = ${previous}(${slope}) * ${f32Literal(out.weight / n)};
 }`,
   };
 }
@@ -118,15 +121,27 @@ export function ganLossGradient(mode: GanMode, real: boolean, n: number, out: Gr
   return gradientKernel(`${which} loss gradient`, `gan-grad-${mode}-${real ? 1 : 0}`, n, 1, prologue, ganSlope(mode, real, 'x'), out);
 }
 
-/** mean |a − b| over n values, weighted into a slot: b0 a, b1 b, b2 losses. */
-export function l1LossValue(n: number, out: LossSlot): Kernel {
-  return reduceKernel('L1 loss', 'l1-loss', n, 2, 'abs(b0[i] - b1[i])', out);
+/**
+ * Where the L1 kernels read and write, in floats from each buffer's start: a and b, and the gradient (CycleGAN's rec_A
+ * is a segment of G_B's batched output, and its gradient a segment of that pass's output gradient).
+ */
+export interface L1Offsets {
+  a?: number;
+  b?: number;
+  grad?: number;
+}
+
+/** mean |a − b| over n values, weighted into a slot: b0 a (from offset `at.a`), b1 b (from `at.b`), b2 losses. */
+export function l1LossValue(n: number, out: LossSlot, at: L1Offsets = {}): Kernel {
+  const { a = 0, b = 0 } = at;
+  return reduceKernel('L1 loss', `l1-loss-a${a}-b${b}`, n, 2, `abs(b0[${a}u + i] - b1[${b}u + i])`, out);
 }
 
 /**
- * The L1 loss's gradient w.r.t. a, weighted: b0 a, b1 b, b2 gradient (written or added). sign(a − b) is −1 where
- * a = b, as TF.js's abs gradient (step(x, −1)) gives, so ties agree with the TF.js step.
+ * The L1 loss's gradient w.r.t. a, weighted: b0 a, b1 b, b2 gradient (written or added), each from its offset in `at`.
+ * sign(a − b) is −1 where a = b, as TF.js's abs gradient (step(x, −1)) gives, so ties agree with the TF.js step.
  */
-export function l1LossGradient(n: number, out: GradientOutput): Kernel {
-  return gradientKernel('L1 loss gradient', 'l1-grad', n, 2, 'let d = b0[i] - b1[i];', 'select(-1.0, 1.0, d > 0.0)', out);
+export function l1LossGradient(n: number, out: GradientOutput, at: L1Offsets = {}): Kernel {
+  const { a = 0, b = 0, grad = 0 } = at;
+  return gradientKernel('L1 loss gradient', `l1-grad-a${a}-b${b}`, n, 2, `let d = b0[${a}u + i] - b1[${b}u + i];`, 'select(-1.0, 1.0, d > 0.0)', out, grad);
 }
