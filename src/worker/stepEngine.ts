@@ -22,7 +22,7 @@ export function tfjsStep(trainer: Trainer, realA: tf.Tensor4D, realB: tf.Tensor4
 }
 
 /** Why a run on webgpu takes TF.js's step when the user asked for it. */
-export const ASKED_FOR_TFJS = 'asked for in the Backend menu or with ?engine=tfjs';
+export const ASKED_FOR_TFJS = 'asked for';
 
 /** What a failed compiled step may have counted before its commands were refused. */
 interface Counts {
