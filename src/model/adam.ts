@@ -101,6 +101,12 @@ export class FlatAdam extends tf.Optimizer {
     return [(this.learningRate * Math.sqrt(bc2)) / bc1, this.epsilon * Math.sqrt(bc2)];
   }
 
+  /** Sets the steps counted: takes back `advance`s of a compiled step whose commands the GPU refused (nothing was updated). */
+  setIterations(t: number): void {
+    this.t = t;
+    this.iterations_ = t;
+  }
+
   /** The flat moments and the variables they cover, chunk by chunk (the compiled step updates them in place). */
   get state(): readonly Readonly<Chunk>[] {
     return this.chunks;

@@ -16,3 +16,6 @@ export type { Trainer, Losses, TranslateOptions } from './trainerBase';
 export { runAtAnySize, generatorMultiple } from './trainerBase';
 export { runSize, generatorLayers, discriminatorLayers, paramsOf, ACTIVATION_FACTOR, GRADIENT_COPIES } from './networkSize';
 export type { LayerSize, RunSize } from './networkSize';
+export { compileStep } from './webgpu/compile';
+export { UnsupportedStep } from './webgpu/compiledStep';
+export type { CompiledStep } from './webgpu/compiledStep';

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { initialOptions, startBlockers, useStudio } from './studio';
+import { backendMenuEntry, initialOptions, startBlockers, trainingTarget, useStudio } from './studio';
 import { defaultRunConfig, setOption, toQuery, validateRunConfig } from '../config/runConfig';
 import { matchingPreset, presetConfig } from '../config/presets';
 import type { DatasetSummary } from '../data/dataset';
@@ -41,6 +41,24 @@ describe('the studio store', () => {
     const c = useStudio.getState().config;
     expect(c.train).toMatchObject({ model: 'pix2pix', gan_mode: 'vanilla', norm: 'batch', netG: 'unet_32' });
     expect(validateRunConfig(c)).toEqual([]);
+  });
+  it("the Backend menu's WebGPU entries set the step a WebGPU run takes; the other entries keep it", () => {
+    const s = useStudio.getState();
+    expect(trainingTarget(useStudio.getState())).toEqual({ backend: 'auto', engine: 'compiled' });
+    s.setBackendChoice('webgpu', 'tfjs');
+    expect(backendMenuEntry(useStudio.getState())).toBe('webgpu-tfjs');
+    s.setBackendChoice('cpu');
+    expect(trainingTarget(useStudio.getState())).toEqual({ backend: 'cpu', engine: 'tfjs' });
+    s.setBackendChoice('webgpu', 'compiled');
+    expect(backendMenuEntry(useStudio.getState())).toBe('webgpu');
+  });
+  it('the step a run takes comes with its first step and is forgotten when a new backend is chosen', () => {
+    const s = useStudio.getState();
+    s.apply({ type: 'engine', report: { engine: 'tfjs', reason: 'the compiled CycleGAN step is not built yet' } });
+    expect(useStudio.getState().engine).toEqual({ engine: 'tfjs', reason: 'the compiled CycleGAN step is not built yet' });
+    const report: BackendReport = { backend: 'webgpu', failed: [], adapter: null };
+    s.apply({ type: 'backendChosen', report, measurement: { chosen: 'webgpu', msPerStep: {}, reason: 'chosen in the Backend menu' } });
+    expect(useStudio.getState().engine).toBeNull();
   });
   it('errors are kept until dismissed', () => {
     useStudio.getState().apply({ type: 'error', message: 'boom', recoverable: true });

@@ -5,7 +5,7 @@
 import { create } from 'zustand';
 import type { DatasetSummary } from '../data/dataset';
 import type { BackendReport, TrainingBackend } from '../worker/backend';
-import type { BackendChoice, BackendMeasurement, LossChunk, Picture, PreviewRow, RunInfo, RunState, WorkerEvent } from '../worker/protocol';
+import type { BackendChoice, BackendMeasurement, EngineChoice, EngineReport, LossChunk, Picture, PreviewRow, RunInfo, RunState, WorkerEvent } from '../worker/protocol';
 import type { PresetName } from '../config/presets';
 import { matchingPreset, presetConfig, presetWith, setOnTopOf } from '../config/presets';
 import type { RunConfig } from '../worker/protocol';
@@ -52,7 +52,12 @@ export interface StudioState {
   backend: BackendReport | null;
   /** Which backend the next run uses: measured automatically, or forced. */
   backendChoice: BackendChoice;
-  setBackendChoice(choice: BackendChoice): void;
+  /** Which step a WebGPU run takes: the compiled WebGPU step, or TF.js's (`?engine=tfjs`, the Backend menu). */
+  engineChoice: EngineChoice;
+  /** Sets the backend choice, and the step on WebGPU when given. */
+  setBackendChoice(choice: BackendChoice, engine?: EngineChoice): void;
+  /** The step the current run takes, once its first step has decided. */
+  engine: EngineReport | null;
   /** What the last automatic choice measured. */
   measurement: BackendMeasurement | null;
   /** The backend the automatic choice is timing now, if it is: which, its place in the order, since when. */
@@ -107,6 +112,24 @@ export function initialOptions(query: string): Pick<StudioState, 'config' | 'con
   const linked = presetParam !== null || optionKeys.length > 0;
   return { config, configErrors: errors, preset, presetSource: linked ? 'link' : 'default', userSet: setOnTopOf(preset, config) };
 }
+
+/** `?engine=tfjs` makes WebGPU runs take TF.js's step; otherwise they take the compiled WebGPU step. */
+function initialEngineChoice(): EngineChoice {
+  return typeof location !== 'undefined' && new URLSearchParams(location.search).get('engine') === 'tfjs' ? 'tfjs' : 'compiled';
+}
+
+/** The Backend menu's entries: a backend choice, or WebGPU with TF.js's own step. */
+export type BackendMenuEntry = BackendChoice | 'webgpu-tfjs';
+
+/** The menu entry that the choices stand for. */
+export const backendMenuEntry = (s: Pick<StudioState, 'backendChoice' | 'engineChoice'>): BackendMenuEntry =>
+  s.backendChoice === 'webgpu' && s.engineChoice === 'tfjs' ? 'webgpu-tfjs' : s.backendChoice;
+
+/** What Start and Resume ask the worker to train on: the backend choice and the step on WebGPU. */
+export const trainingTarget = (s: Pick<StudioState, 'backendChoice' | 'engineChoice'>): { backend: BackendChoice; engine: EngineChoice } => ({
+  backend: s.backendChoice,
+  engine: s.engineChoice,
+});
 
 /** `?backend=webgpu|webgl|cpu` forces a backend; otherwise the choice is automatic. */
 function initialBackendChoice(): BackendChoice {
@@ -177,7 +200,9 @@ export const useStudio = create<StudioState>((set, get) => ({
   modeNote: null,
   backend: null,
   backendChoice: initialBackendChoice(),
-  setBackendChoice: (backendChoice) => set({ backendChoice }),
+  engineChoice: initialEngineChoice(),
+  setBackendChoice: (backendChoice, engineChoice = get().engineChoice) => set({ backendChoice, engineChoice }),
+  engine: null,
   measurement: null,
   timing: null,
   dataset: null,
@@ -208,7 +233,9 @@ export const useStudio = create<StudioState>((set, get) => ({
       case 'backendTiming':
         return set({ timing: { backend: event.backend, index: event.index, of: event.of, budgetMs: event.budgetMs, since: Date.now() }, measurement: null });
       case 'backendChosen':
-        return set({ backend: event.report, measurement: event.measurement, timing: null });
+        return set({ backend: event.report, measurement: event.measurement, timing: null, engine: null });
+      case 'engine':
+        return set({ engine: event.report });
       case 'dataset': {
         // the layout decides the mode: the preset's options for it, what the user set kept, and a note of what changed
         const s = get();

@@ -1,5 +1,5 @@
 /** The offer a page makes after it was closed mid-run: that run is saved, and one click trains on. */
-import { useStudio } from '../store/studio';
+import { trainingTarget, useStudio } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
 import type { RunInfo } from '../worker/protocol';
 
@@ -18,7 +18,7 @@ export function InterruptedRun({ client }: { client: TrainingClient }) {
       Training was interrupted when the page closed: {describeRun(lost)} is saved.{' '}
       <button
         disabled={runState === 'starting' || runState === 'loading'}
-        onClick={() => client.send({ type: 'resumeRun', runId: lost.runId, backend: useStudio.getState().backendChoice })}
+        onClick={() => client.send({ type: 'resumeRun', runId: lost.runId, ...trainingTarget(useStudio.getState()) })}
       >
         Resume it
       </button>

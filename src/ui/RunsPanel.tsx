@@ -1,7 +1,7 @@
 /** Runs saved in this browser: resume one in one click (on the chosen backend), export, import, delete after asking. */
 import { useEffect, useState } from 'react';
 import { download } from '../export/modelZip';
-import { useStudio } from '../store/studio';
+import { trainingTarget, useStudio } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
 import { describeRun as describe } from './InterruptedRun';
 
@@ -20,7 +20,7 @@ export function RunsPanel({ client }: { client: TrainingClient }) {
     [client],
   );
   const busy = runState === 'starting' || runState === 'loading';
-  const resume = (runId: string) => client.send({ type: 'resumeRun', runId, backend: useStudio.getState().backendChoice });
+  const resume = (runId: string) => client.send({ type: 'resumeRun', runId, ...trainingTarget(useStudio.getState()) });
   return (
     <section className="card" aria-labelledby="runs-title">
       <h2 id="runs-title">Saved runs</h2>

@@ -1,10 +1,11 @@
 /** Run controls and live numbers: step, epoch, learning rate, speed, the latest losses. */
 import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { startBlockers, useStudio } from '../store/studio';
+import { backendMenuEntry, startBlockers, trainingTarget, useStudio } from '../store/studio';
+import type { BackendMenuEntry } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
 import { InterruptedRun } from './InterruptedRun';
-import type { BackendChoice } from '../worker/protocol';
+import type { EngineReport } from '../worker/protocol';
 
 /** Time to the end of the schedule, in words. */
 export function eta(stepsLeft: number, stepsPerSecond: number): string {
@@ -23,6 +24,11 @@ function inFormControl(target: EventTarget | null): boolean {
 }
 
 type Timing = NonNullable<ReturnType<typeof useStudio.getState>['timing']>;
+
+/** The step a WebGPU run takes, in words: the compiled one, or TF.js's with why. */
+function engineWords(r: EngineReport): string {
+  return r.engine === 'compiled' ? 'compiled WebGPU step' : `TF.js step${r.reason ? ` (${r.reason})` : ''}`;
+}
 
 /** What the automatic backend choice is doing: which backend, how far along, and how long it may still take. */
 function BackendTiming({ timing }: { timing: Timing }) {
@@ -49,9 +55,12 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
   const history = useStudio((s) => s.history);
   const lastCheckpoint = useStudio((s) => s.lastCheckpoint);
   const config = useStudio((s) => s.config);
-  const backendChoice = useStudio((s) => s.backendChoice);
+  const menuEntry = useStudio(backendMenuEntry);
   const setBackendChoice = useStudio((s) => s.setBackendChoice);
   const measurement = useStudio((s) => s.measurement);
+  const engine = useStudio((s) => s.engine);
+  const chooseEntry = (entry: BackendMenuEntry) =>
+    entry === 'webgpu-tfjs' ? setBackendChoice('webgpu', 'tfjs') : entry === 'webgpu' ? setBackendChoice('webgpu', 'compiled') : setBackendChoice(entry);
   const blockers = useStudio(useShallow(startBlockers));
   const running = runState === 'running';
   const timing = useStudio((s) => s.timing);
@@ -76,7 +85,7 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
     <section className="card" aria-labelledby="train-title">
       <h2 id="train-title">Training</h2>
       <div className="buttons">
-        <button disabled={!canStart} onClick={() => client.send({ type: 'start', config, backend: useStudio.getState().backendChoice })} title={hasRun ? 'Start a new run with these options (the current one stays saved)' : undefined}>
+        <button disabled={!canStart} onClick={() => client.send({ type: 'start', config, ...trainingTarget(useStudio.getState()) })} title={hasRun ? 'Start a new run with these options (the current one stays saved)' : undefined}>
           {hasRun ? 'Start new run' : 'Start'}
         </button>
         <button disabled={!hasRun} onClick={toggle}>
@@ -95,9 +104,10 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
       </div>
       <label className="small">
         Backend{' '}
-        <select aria-label="Backend" value={backendChoice} onChange={(e) => setBackendChoice(e.target.value as BackendChoice)}>
+        <select aria-label="Backend" value={menuEntry} onChange={(e) => chooseEntry(e.target.value as BackendMenuEntry)}>
           <option value="auto">automatic (fastest measured)</option>
           <option value="webgpu">WebGPU</option>
+          <option value="webgpu-tfjs">WebGPU, TF.js step</option>
           <option value="webgl">WebGL</option>
           <option value="cpu">CPU</option>
         </select>
@@ -105,7 +115,8 @@ export function TrainPanel({ client }: { client: TrainingClient }) {
       {timing && <BackendTiming timing={timing} />}
       {measurement && (
         <p className="small" data-testid="backend-choice">
-          Training on {measurement.chosen}: {measurement.reason}.
+          Training on {measurement.chosen}
+          {measurement.chosen === 'webgpu' && engine && <span data-testid="step-engine"> · {engineWords(engine)}</span>}: {measurement.reason}.
         </p>
       )}
       <InterruptedRun client={client} />

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { pickBackend, switchBackend, TRAINING_BACKENDS } from './backend';
 import type { BackendReport, TrainingBackend } from './backend';
-import type { BackendChoice, BackendMeasurement, RunConfig, WorkerEvent } from './protocol';
+import type { BackendChoice, BackendMeasurement, EngineChoice, RunConfig, WorkerEvent } from './protocol';
 
 /** Times one step of the run on a backend (after a warm-up step); null when it was too slow or cancelled. */
 export type Measure = (backend: TrainingBackend, budgetMs: number) => Promise<number | null>;
@@ -42,8 +42,11 @@ export class BackendChooser {
     this.post({ type: 'ready', report: this.report });
   }
 
-  /** Puts TF.js on the backend a run should use: the forced one, or the automatic choice (timing if it must). */
-  async use(choice: BackendChoice, config: RunConfig, measure: Measure, cancelled: () => boolean): Promise<void> {
+  /**
+   * Puts TF.js on the backend a run should use: the forced one, or the automatic choice (timing if it must, each
+   * backend with the step the run would take there: `engine` on WebGPU).
+   */
+  async use(choice: BackendChoice, config: RunConfig, measure: Measure, cancelled: () => boolean, engine: EngineChoice = 'compiled'): Promise<void> {
     if (!this.report) await this.init();
     if (choice !== 'auto') {
       if (choice !== tf.getBackend()) await this.switchTo(choice);
@@ -56,7 +59,7 @@ export class BackendChooser {
       this.post({ type: 'backendChosen', report: this.report!, measurement: { chosen: 'webgpu', msPerStep: {}, reason: `a hardware GPU (${adapter.description})` } });
       return;
     }
-    const key = costKey(config);
+    const key = costKey(config, engine);
     const earlier = this.measured.get(key);
     let measurement: BackendMeasurement;
     if (earlier) measurement = { ...earlier, reason: `${earlier.reason} (at an earlier Start of the same model)` };
@@ -107,7 +110,7 @@ export class BackendChooser {
   }
 }
 
-const costKey = (c: RunConfig) => {
+const costKey = (c: RunConfig, engine: EngineChoice) => {
   const t = c.train;
-  return JSON.stringify([t.model, t.netG, t.netD, t.n_layers_D, t.ngf, t.ndf, t.norm, t.no_dropout, t.lambda_identity, t.input_nc, t.output_nc, c.batch_size, c.data.crop_size]);
+  return JSON.stringify([t.model, t.netG, t.netD, t.n_layers_D, t.ngf, t.ndf, t.norm, t.no_dropout, t.lambda_identity, t.input_nc, t.output_nc, c.batch_size, c.data.crop_size, engine]);
 };

@@ -49,11 +49,20 @@ export interface BackendMeasurement {
   reason: string;
 }
 
+/** Which step a run takes on WebGPU: the compiled WebGPU step (the default) or TF.js's own (`?engine=tfjs`). */
+export type EngineChoice = 'compiled' | 'tfjs';
+
+/** The step a run takes: the compiled WebGPU step, or TF.js's own with why (null: the backend has no other). */
+export interface EngineReport {
+  engine: EngineChoice;
+  reason: string | null;
+}
+
 /** Main thread → worker. */
 export type Command =
   | { type: 'init'; backend?: TrainingBackend }
   | { type: 'load'; source: DataSource; data?: DataOptions }
-  | { type: 'start'; config: RunConfig; runId?: string; backend?: BackendChoice }
+  | { type: 'start'; config: RunConfig; runId?: string; backend?: BackendChoice; engine?: EngineChoice }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'step'; count: number }
@@ -65,7 +74,7 @@ export type Command =
   | { type: 'setPreviewEvery'; every: number }
   | { type: 'listRuns' }
   /** Loads a saved run onto the chosen backend, as Start does, and trains on. */
-  | { type: 'resumeRun'; runId: string; backend?: BackendChoice }
+  | { type: 'resumeRun'; runId: string; backend?: BackendChoice; engine?: EngineChoice }
   | { type: 'deleteRun'; runId: string }
   | { type: 'revert' }
   | { type: 'exportWeights' }
@@ -101,6 +110,8 @@ export type RunState = 'idle' | 'loading' | 'ready' | 'starting' | 'running' | '
 export type WorkerEvent =
   | { type: 'ready'; report: BackendReport }
   | { type: 'backendChosen'; measurement: BackendMeasurement; report: BackendReport }
+  /** The step the run takes, once its first step has decided, and again if it falls back to TF.js's step. */
+  | { type: 'engine'; report: EngineReport }
   /** The automatic choice is timing this backend on the run's model (before the run's first step). */
   | {
       type: 'backendTiming';

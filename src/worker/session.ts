@@ -23,8 +23,9 @@ import type { ImportedGenerator } from './generators';
 import { LoadFailed, sourceName } from './datasetLoader';
 import { firstThumbnails, thumbnailPage } from './pictures';
 import { previewRows } from './previews';
-import type { BackendChoice, DataSource, LossChunk, Picture, RunConfig, RunState, WorkerEvent } from './protocol';
+import type { BackendChoice, DataSource, EngineChoice, LossChunk, Picture, RunConfig, RunState, WorkerEvent } from './protocol';
 import { checkpointOf, restoreInto } from './runCheckpoint';
+import { StepEngine, tfjsStep } from './stepEngine';
 import { awaitedStep, benchmarkSteps, timeOneStep } from './stepTiming';
 import { trainingLoop } from './trainingLoop';
 
@@ -42,6 +43,10 @@ export class Session {
   readonly feed = new DataFeed();
   readonly chooser: BackendChooser;
   private trainer: Trainer | null = null;
+  /** The trainer's step as the run takes it: compiled on WebGPU unless the user chose TF.js's. */
+  private engine: StepEngine | null = null;
+  /** The step the user chose for WebGPU runs (Start, Resume): revert keeps it. */
+  private engineChoice: EngineChoice = 'compiled';
   private config: RunConfig | null = null;
   private runId: string | null = null;
   private state: RunState = 'idle';
@@ -107,9 +112,10 @@ export class Session {
   }
 
   /** Starts a new run on the loaded dataset, on the chosen backend (timing the candidates if the choice is automatic). */
-  async start(config: RunConfig, runId: string | undefined, choice: BackendChoice, cancelled: Cancelled): Promise<void> {
+  async start(config: RunConfig, runId: string | undefined, choice: BackendChoice, cancelled: Cancelled, engine: EngineChoice = 'compiled'): Promise<void> {
     await this.ensureLoaded(config);
     await this.disposeTrainer();
+    this.engineChoice = engine;
     if (!(await this.useBackend(choice, config, cancelled))) return;
     const t = this.prepare(config);
     this.runId = runId ?? `run-${Date.now().toString(36)}`;
@@ -125,7 +131,7 @@ export class Session {
   private async useBackend(choice: BackendChoice, config: RunConfig, cancelled: Cancelled): Promise<boolean> {
     this.setState('starting');
     try {
-      await this.chooser.use(choice, config, (backend, budgetMs) => this.timeOn(config, backend, budgetMs, cancelled), cancelled);
+      await this.chooser.use(choice, config, (backend, budgetMs) => this.timeOn(config, backend, budgetMs, cancelled), cancelled, this.engineChoice);
     } catch (e) {
       this.setState(this.restingState);
       if (cancelled()) return false;
@@ -143,23 +149,29 @@ export class Session {
     this.validate(config);
   }
 
-  /** A fresh trainer for the config, with the images on the current backend. */
+  /** A fresh trainer for the config and its step engine, with the images on the current backend. */
   private prepare(config: RunConfig): Trainer {
     this.config = config;
     this.trainer = createTrainer(config.train);
+    this.engine = new StepEngine(this.trainer, this.engineChoice, (report) => this.post({ type: 'engine', report }));
     this.feed.useStores(this.feed.makeStores());
     return this.trainer;
   }
 
-  /** Milliseconds per step of this config on a backend, within a budget (after a warm-up step: compilation, first-use costs). */
+  /**
+   * Milliseconds per step of this config on a backend, within a budget (after a warm-up step: compilation, first-use
+   * costs, the compiled step's build), taken by the step the run would take there.
+   */
   private async timeOn(config: RunConfig, backend: TrainingBackend, budgetMs: number, cancelled: Cancelled): Promise<number | null> {
     await switchBackend(backend);
     const t = createTrainer(config.train);
+    const engine = new StepEngine(t, this.engineChoice);
     const stores = this.feed.makeStores();
     this.feed.shuffle(); // a fresh order: the next run starts its epoch anew anyway
     try {
-      return await timeOneStep(t, () => this.feed.nextBatch(config, stores), { warmUp: true, budgetMs, cancelled });
+      return await timeOneStep(engine.step, () => this.feed.nextBatch(config, stores), { warmUp: true, budgetMs, cancelled });
     } finally {
+      engine.dispose();
       t.dispose();
       stores.A.dispose();
       stores.B?.dispose();
@@ -173,7 +185,8 @@ export class Session {
     await this.ensureLoaded(config);
     const t = this.prepare(config);
     try {
-      return await benchmarkSteps(backend, () => awaitedStep(t, () => this.feed.nextBatch(config)), steps, maxSeconds, memorySteps);
+      // TF.js's step: the benchmark profiles TF.js's kernels
+      return await benchmarkSteps(backend, () => awaitedStep(async (a, b) => tfjsStep(t, a, b), () => this.feed.nextBatch(config)), steps, maxSeconds, memorySteps);
     } finally {
       await this.disposeTrainer();
       this.setState(this.restingState);
@@ -200,6 +213,7 @@ export class Session {
     const session = this;
     const host = {
       trainer: this.trainer!,
+      step: this.engine!.step,
       feed: this.feed,
       config: () => this.config!,
       history: this.history,
@@ -252,6 +266,7 @@ export class Session {
   /** Ends the run where it is, saved at its exact last step; during a Start it cancels the Start instead. */
   async stop(): Promise<void> {
     await this.stopLoop();
+    this.engine?.dispose(); // a stopped run trains no more: its compiled step's buffers go now
     if (this.trainer && this.runId) {
       await this.checkpoint();
       this.setState('stopped');
@@ -341,11 +356,12 @@ export class Session {
    * Loads a saved run (its dataset too) onto the chosen backend, as Start does, and trains on from its last
    * checkpoint; with `run` false it stays paused there.
    */
-  async resumeRun(runId: string, choice: BackendChoice, cancelled: Cancelled, run = true): Promise<void> {
+  async resumeRun(runId: string, choice: BackendChoice, cancelled: Cancelled, run = true, engine: EngineChoice = this.engineChoice): Promise<void> {
     const c = await loadCheckpoint(runId);
     const source = await loadDatasetOf(runId);
     if (!c || !source) throw new Error(`run ${runId} is not saved in this browser`);
     await this.disposeTrainer();
+    this.engineChoice = engine;
     await this.load(source, c.config.data);
     if (!(await this.useBackend(choice, c.config, cancelled))) return;
     await this.restore(c);
@@ -435,6 +451,8 @@ export class Session {
 
   private async disposeTrainer(): Promise<void> {
     await this.stopLoop();
+    this.engine?.dispose();
+    this.engine = null;
     this.trainer?.dispose();
     this.trainer = null;
   }

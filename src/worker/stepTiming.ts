@@ -1,18 +1,22 @@
 /** Timing training steps: one bounded measurement for the backend choice, and the benchmark's full set of numbers. */
 import * as tf from '@tensorflow/tfjs';
-import type { Trainer } from '../model';
 import { countTraffic, peakThroughput, profileStep, stepStats } from './benchmark';
 import type { BenchResult } from './benchmark';
+import type { StepFn } from './stepEngine';
 
 /** Makes one step's input batches. */
 export type Batch = () => { a: tf.Tensor4D; b: tf.Tensor4D };
 
-/** One training step, awaited until its losses are read back (for timing, not for the training loop). */
-export async function awaitedStep(t: Trainer, batch: Batch): Promise<void> {
+/** One training step (a StepEngine's, or TF.js's), awaited until its losses are read back (for timing, not for the training loop). */
+export async function awaitedStep(step: StepFn, batch: Batch): Promise<void> {
   const { a, b } = batch();
-  const losses = t.trainStep(a, b);
-  const packed = tf.stack(t.lossNames.map((n) => losses[n]));
-  tf.dispose([a, b, ...Object.values(losses)]);
+  let packed: tf.Tensor1D;
+  try {
+    packed = await step(a, b);
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
   try {
     await packed.data();
   } finally {
@@ -21,12 +25,13 @@ export async function awaitedStep(t: Trainer, batch: Batch): Promise<void> {
 }
 
 /**
- * Milliseconds of one step, after a warm-up step where the backend compiles shaders; null once the whole
- * measurement passes `budgetMs` or `cancelled()` turns true. A GPU step given up on finishes in the background.
+ * Milliseconds of one step, after a warm-up step where the backend compiles shaders (and the compiled WebGPU step is
+ * built), so the time is the step's alone; null once the whole measurement passes `budgetMs` or `cancelled()` turns
+ * true. A GPU step given up on finishes in the background.
  */
-export async function timeOneStep(t: Trainer, batch: Batch, o: { warmUp: boolean; budgetMs: number; cancelled: () => boolean }): Promise<number | null> {
+export async function timeOneStep(step: StepFn, batch: Batch, o: { warmUp: boolean; budgetMs: number; cancelled: () => boolean }): Promise<number | null> {
   const deadline = performance.now() + o.budgetMs;
-  const within = (step: Promise<void>) =>
+  const within = (running: Promise<void>) =>
     new Promise<boolean>((resolve, reject) => {
       const poll = setInterval(() => {
         if (o.cancelled() || performance.now() > deadline) {
@@ -34,19 +39,19 @@ export async function timeOneStep(t: Trainer, batch: Batch, o: { warmUp: boolean
           resolve(false);
         }
       }, 25);
-      step.then(
+      running.then(
         () => (clearInterval(poll), resolve(!o.cancelled())),
         (e: unknown) => (clearInterval(poll), reject(e)),
       );
     });
-  const step = () => {
-    const p = awaitedStep(t, batch);
+  const once = () => {
+    const p = awaitedStep(step, batch);
     p.catch(() => undefined); // a step given up on may fail after its trainer is gone
     return p;
   };
-  if (o.warmUp && !(await within(step()))) return null;
+  if (o.warmUp && !(await within(once()))) return null;
   const t0 = performance.now();
-  if (!(await within(step()))) return null;
+  if (!(await within(once()))) return null;
   return performance.now() - t0;
 }
 

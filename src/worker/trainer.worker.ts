@@ -29,7 +29,7 @@ async function handle(cmd: Command, stopsBefore: number): Promise<void> {
     case 'thumbnails':
       return session.thumbnails(cmd.domain, cmd.offset, cmd.count);
     case 'start':
-      return session.start(cmd.config, cmd.runId, cmd.backend ?? 'auto', cancelled);
+      return session.start(cmd.config, cmd.runId, cmd.backend ?? 'auto', cancelled, cmd.engine ?? 'compiled');
     case 'pause':
       return session.pause();
     case 'resume':
@@ -49,7 +49,7 @@ async function handle(cmd: Command, stopsBefore: number): Promise<void> {
     case 'listRuns':
       return session.listRuns();
     case 'resumeRun':
-      return session.resumeRun(cmd.runId, cmd.backend ?? 'auto', cancelled);
+      return session.resumeRun(cmd.runId, cmd.backend ?? 'auto', cancelled, true, cmd.engine ?? 'compiled');
     case 'deleteRun':
       return session.deleteRun(cmd.runId);
     case 'revert':

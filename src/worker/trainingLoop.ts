@@ -7,6 +7,7 @@ import { totalEpochs } from '../model';
 import type { Trainer } from '../model';
 import type { DataFeed } from './dataFeed';
 import type { LossChunk, RunConfig, WorkerEvent } from './protocol';
+import type { StepFn } from './stepEngine';
 
 /** Progress events at most this often. */
 const REPORT_MS = 100;
@@ -14,6 +15,8 @@ const REPORT_MS = 100;
 /** What the loop needs from the session that owns it. */
 export interface LoopHost {
   trainer: Trainer;
+  /** The trainer's step as the run takes it (compiled on WebGPU, else TF.js's): see StepEngine. */
+  step: StepFn;
   feed: DataFeed;
   /** Read every step: preview_every may change while the loop runs. */
   config(): RunConfig;
@@ -63,9 +66,11 @@ export async function trainingLoop(h: LoopHost): Promise<LoopEnd> {
     while (!h.outdated() && h.stepsLeft > 0 && t.step < total) {
       const c = h.config();
       const { a, b } = h.feed.nextBatch(c);
-      const losses = t.trainStep(a, b);
-      pending.push(tf.stack(names.map((n) => losses[n])) as tf.Tensor1D);
-      tf.dispose([a, b, ...Object.values(losses)]);
+      try {
+        pending.push(await h.step(a, b));
+      } finally {
+        tf.dispose([a, b]);
+      }
       h.stepsLeft--;
       stepsSinceReport++;
       let epochEnded = false;
