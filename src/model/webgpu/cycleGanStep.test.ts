@@ -6,7 +6,7 @@ import type { TrainConfig } from '../options';
 import type { Trainer } from '../trainerBase';
 import { compileCycleGanStep } from './cycleGanStep';
 import type { CompiledStep } from './compiledStep';
-import { compareTrainers, trainerPair, useCompiledMasks, weightsOf } from './stepTesting';
+import { compareTrainers, cpuStep, cpuTrainer, seededTrainer, useCompiledMasks, weightsOf } from './stepTesting';
 import { worstRelative } from './testing';
 
 let skip: string | null = 'not checked';
@@ -34,24 +34,12 @@ function batches(c: Case, s: number): [tf.Tensor4D, tf.Tensor4D] {
   return [tf.randomUniform(shape, -1, 1, 'float32', 10 + s) as tf.Tensor4D, tf.randomUniform(shape, -1, 1, 'float32', 50 + s) as tf.Tensor4D];
 }
 
-/** One TF.js step's losses in lossNames order (on the CPU backend when `cpu`, with copies of the batches). */
-async function tfjsStep(t: Trainer, a: tf.Tensor4D, b: tf.Tensor4D, cpu = false): Promise<Float32Array> {
-  if (!cpu) {
-    const l = t.trainStep(a, b);
-    const out = Float32Array.from(await Promise.all(t.lossNames.map(async (n) => (await l[n].data())[0])));
-    tf.dispose(Object.values(l));
-    return out;
-  }
-  const [av, bv] = [await a.data(), await b.data()];
-  await tf.setBackend('cpu');
-  try {
-    const [ac, bc] = [tf.tensor4d(av, a.shape), tf.tensor4d(bv, b.shape)];
-    const out = await tfjsStep(t, ac, bc);
-    tf.dispose([ac, bc]);
-    return out;
-  } finally {
-    await tf.setBackend('webgpu');
-  }
+/** One TF.js step on the webgpu backend (the compiled trainer's, between compiled steps); its losses in lossNames order. */
+async function tfjsStep(t: Trainer, a: tf.Tensor4D, b: tf.Tensor4D): Promise<Float32Array> {
+  const l = t.trainStep(a, b);
+  const out = Float32Array.from(await Promise.all(t.lossNames.map(async (n) => (await l[n].data())[0])));
+  tf.dispose(Object.values(l));
+  return out;
 }
 
 /** One compiled step's losses. */
@@ -87,22 +75,19 @@ interface Run extends Case {
   engines?: ('compiled' | 'tfjs')[];
   extras?: () => CycleGanExtras;
   prepare?: (t: CycleGanTrainer) => void;
-  /** Run the oracle on TF.js's CPU backend (see the case). */
-  cpuOracle?: boolean;
 }
 
 /** Steps both engines from the same weights, batches and pool draws; compares losses per step, then state and pools. */
 async function agree(c: Run) {
   const engines = c.engines ?? ['compiled'];
-  if (c.cpuOracle) await tf.setBackend('cpu');
-  const oracle = trainerPair(c.config, c.extras).oracle as CycleGanTrainer;
-  if (c.cpuOracle) await tf.setBackend('webgpu');
-  const { compiled: other, oracle: spare } = trainerPair(c.config, c.extras);
-  spare.dispose();
-  const compiled = other as CycleGanTrainer;
+  const oracle = (await cpuTrainer(c.config, c.extras?.())) as CycleGanTrainer;
+  const compiled = seededTrainer(c.config, c.extras?.()) as CycleGanTrainer;
   for (const t of [oracle, compiled]) {
     if (!c.config.no_dropout) useCompiledMasks(t);
+    // the oracle's pool images on its own backend
+    if (t === oracle) await tf.setBackend('cpu');
     c.prepare?.(t);
+    await tf.setBackend('webgpu');
   }
   const before = await weightsOf(compiled);
   let step = compileCycleGanStep(compiled, c.batch, c.side, c.side);
@@ -115,7 +100,7 @@ async function agree(c: Run) {
         step = compileCycleGanStep(compiled, c.batch, c.side, c.side);
       }
       const ours = engine === 'compiled' ? await compiledStep(step, a, b) : await tfjsStep(compiled, a, b);
-      const theirs = await tfjsStep(oracle, a, b, c.cpuOracle);
+      const theirs = await cpuStep(oracle, a, b);
       tf.dispose([a, b]);
       const e = worstRelative(ours, theirs);
       console.log(`CycleGAN ${label(c)} step ${s + 1} (${engine}): losses ${show(ours)} vs ${show(theirs)}; worst ${e.toExponential(2)}`);
@@ -190,16 +175,15 @@ describe('compiled CycleGAN step against the TF.js step (the oracle)', () => {
     });
   }, 180_000);
 
-  it('resnet_6blocks 16px, batch, pixel, vanilla, batch 2: the six separate generator passes, each moving batch norm\'s running statistics in turn', async () => {
+  it('resnet_6blocks 32px, batch, pixel, vanilla, batch 2: the six separate generator passes, each moving batch norm\'s running statistics in turn', async () => {
     if (skip) return;
-    await agree({ config: base({ netG: 'resnet_6blocks', norm: 'batch', netD: 'pixel', gan_mode: 'vanilla' }), side: 16, batch: 2 });
+    await agree({ config: base({ netG: 'resnet_6blocks', norm: 'batch', netD: 'pixel', gan_mode: 'vanilla' }), side: 32, batch: 2 });
   }, 180_000);
 
   it('resnet_6blocks 32px, instance, basic, lsgan, batch 1, lambda_identity 0: no identity passes (G_A on A, G_B on [B; fake_B])', async () => {
     if (skip) return;
-    // The oracle runs on TF.js's CPU backend: from these weights and batches TF.js's own webgpu step is off by up to
-    // 1e-3 in G's gradients (the rec_A path through G_B; its CPU step is not), while the compiled step agrees with
-    // the CPU step to 1e-4.
-    await agree({ config: base({ netG: 'resnet_6blocks', norm: 'instance', netD: 'basic', gan_mode: 'lsgan', lambda_identity: 0 }), side: 32, batch: 1, cpuOracle: true });
+    // From these weights and batches TF.js's own webgpu step is off by up to 1e-3 in G's gradients (the rec_A path
+    // through G_B), its CPU step (the oracle) is not, and the compiled step agrees with the CPU step to 1e-4.
+    await agree({ config: base({ netG: 'resnet_6blocks', norm: 'instance', netD: 'basic', gan_mode: 'lsgan', lambda_identity: 0 }), side: 32, batch: 1 });
   }, 180_000);
 });

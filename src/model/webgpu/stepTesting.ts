@@ -25,13 +25,43 @@ export function seedWeights(model: tf.LayersModel, seed: number): void {
 
 /** Two trainers of `config` with the same seeded weights: `oracle` for the TF.js step, `compiled` for the other. */
 export function trainerPair(config: Partial<TrainConfig>, extras: () => CycleGanExtras = () => ({})): { oracle: Trainer; compiled: Trainer } {
-  const oracle = createTrainer(config, extras());
-  const compiled = createTrainer(config, extras());
-  Object.entries(oracle.models).forEach(([name, m], i) => {
-    seedWeights(m, 1000 * (i + 1));
-    seedWeights(compiled.models[name], 1000 * (i + 1));
-  });
-  return { oracle, compiled };
+  return { oracle: seededTrainer(config, extras()), compiled: seededTrainer(config, extras()) };
+}
+
+/** A trainer of `config` on the current backend, its weights seeded per network (the same on every backend). */
+export function seededTrainer(config: Partial<TrainConfig>, extras: CycleGanExtras = {}): Trainer {
+  const t = createTrainer(config, extras);
+  Object.values(t.models).forEach((m, i) => seedWeights(m, 1000 * (i + 1)));
+  return t;
+}
+
+/**
+ * The oracle of the compiled-step tests: the TF.js step on TF.js's CPU backend. It is TF.js's step all the same, and
+ * five times quicker than its webgpu step on SwiftShader with no shaders to compile (webgpuAgreement.test.ts holds
+ * the two backends' steps to each other).
+ */
+export async function cpuTrainer(config: Partial<TrainConfig>, extras: CycleGanExtras = {}): Promise<Trainer> {
+  await tf.setBackend('cpu');
+  try {
+    return seededTrainer(config, extras);
+  } finally {
+    await tf.setBackend('webgpu');
+  }
+}
+
+/** One TF.js step of a CPU-backend trainer on copies of the batches; its losses in `lossNames` order. */
+export async function cpuStep(t: Trainer, a: tf.Tensor4D, b: tf.Tensor4D): Promise<Float32Array> {
+  const [av, bv] = [await a.data(), await b.data()];
+  await tf.setBackend('cpu');
+  try {
+    const [ac, bc] = [tf.tensor4d(av, a.shape), tf.tensor4d(bv, b.shape)];
+    const l = t.trainStep(ac, bc);
+    const out = Float32Array.from(await Promise.all(t.lossNames.map(async (n) => (await l[n].data())[0])));
+    tf.dispose([ac, bc, ...Object.values(l)]);
+    return out;
+  } finally {
+    await tf.setBackend('webgpu');
+  }
 }
 
 /**
