@@ -8,7 +8,7 @@
  * moves in whichever direction the noise says, on each backend independently. Weights are seeded so every run
  * compares the same numbers: with random ones, an instance norm over a nearly constant channel sometimes
  * amplified rounding to 7e-4 in the gradients. With these seeds: pix2pix agrees to ~2e-7 on every step;
- * CycleGAN to ~1e-6 on step 1, 6e-5 on step 2, 2e-3 on step 3, gradients 5e-6 overall.
+ * CycleGAN to ~1e-6 on both of its steps, gradients 1e-5 overall.
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,6 @@ beforeAll(async () => {
   if (skipReason) console.warn(`SKIPPING the CPU-vs-WebGPU agreement tests: ${skipReason}`);
 }, 60_000);
 
-const STEPS = 3;
 const side = 32;
 
 type Grads = Record<string, Float32Array>;
@@ -44,8 +43,8 @@ function seededInit(models: tf.LayersModel[]) {
   }
 }
 
-/** Runs STEPS steps on `backend` from the given weights; returns losses per step and the first step's gradients. */
-async function run(backend: string, config: Partial<TrainConfig>, weights: Float32Array[][] | null) {
+/** Runs `steps` steps on `backend` from the given weights; returns losses per step and the first step's gradients. */
+async function run(backend: string, config: Partial<TrainConfig>, steps: number, weights: Float32Array[][] | null) {
   await tf.setBackend(backend);
   const t = createTrainer(config);
   const models = Object.values(t.models);
@@ -67,7 +66,7 @@ async function run(backend: string, config: Partial<TrainConfig>, weights: Float
   const A = tf.tensor4d(a, [2, side, side, 3]);
   const B = tf.tensor4d(mapColours(a, rotateChannels), [2, side, side, 3]);
   const losses: Record<string, number>[] = [];
-  for (let s = 0; s < STEPS; s++) {
+  for (let s = 0; s < steps; s++) {
     const l = t.trainStep(A, B);
     const row: Record<string, number> = {};
     for (const [k, v] of Object.entries(l)) row[k] = (await v.data())[0];
@@ -108,19 +107,20 @@ function gradError(a: Grads, b: Grads): { global: number; worst: number; compare
 
 const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), 1e-3);
 
-const configs: { config: Partial<TrainConfig>; laterSteps: number }[] = [
+const configs: { config: Partial<TrainConfig>; steps: number; laterSteps: number }[] = [
   // batch norm, seeded dropout, vanilla GAN
-  { config: { model: 'pix2pix', netG: 'unet_32', ngf: 8, ndf: 8 }, laterSteps: 1e-4 },
-  // instance norm, reflection padding, cropped transposed convs, lsgan, image pool, identity loss
-  { config: { model: 'cycle_gan', netG: 'resnet_6blocks', ngf: 8, ndf: 8 }, laterSteps: 5e-2 },
+  { config: { model: 'pix2pix', netG: 'unet_32', ngf: 8, ndf: 8 }, steps: 3, laterSteps: 1e-4 },
+  // instance norm, reflection padding, cropped transposed convs, lsgan, image pool, identity loss (two steps: TF.js's
+  // webgpu CycleGAN step is the slowest thing in the suite on SwiftShader; at ngf 4 its G gradients are off by 3e-3)
+  { config: { model: 'cycle_gan', netG: 'resnet_6blocks', ngf: 8, ndf: 8 }, steps: 2, laterSteps: 5e-2 },
 ];
 
 describe('CPU and WebGPU backends agree', () => {
-  for (const { config, laterSteps } of configs) {
+  for (const { config, steps, laterSteps } of configs) {
     it(`${config.model}: same first-step losses and gradients; later steps within Adam's noise`, async (ctx) => {
       if (skipReason) ctx.skip();
-      const cpu = await run('cpu', config, null);
-      const gpu = await run('webgpu', config, cpu.initial);
+      const cpu = await run('cpu', config, steps, null);
+      const gpu = await run('webgpu', config, steps, cpu.initial);
       expect(tf.getBackend()).toBe('webgpu');
       const perStep = cpu.losses.map((row, s) => Math.max(...Object.entries(row).map(([k, c]) => relative(c, gpu.losses[s][k]))));
       const gradG = gradError(cpu.grads[0], gpu.grads[0]);

@@ -57,7 +57,10 @@ interface Case {
 // Small sides on purpose: at 128 px and ngf 32 with a norm, float32 rounding alone moves TF.js's own gradients by
 // ~1e-2 of their largest (its input nudged by 1e-6 relative, on an H200), and the plan stays as close to it as that.
 const cases: Case[] = [
-  ...(['instance', 'batch', 'none'] as const).flatMap((norm) => [1, 2].map((batch) => ({ blocks: 6 as const, norm, batch, height: 32, width: 32 }))),
+  // every norm once, batch 2 where samples could mix (the compiled-step tests run the other sizes)
+  { blocks: 6, norm: 'instance', batch: 2, height: 32, width: 32 },
+  { blocks: 6, norm: 'batch', batch: 2, height: 32, width: 32 },
+  { blocks: 6, norm: 'none', batch: 1, height: 32, width: 32 },
   { blocks: 9, norm: 'instance', batch: 1, height: 48, width: 32 },
 ];
 
