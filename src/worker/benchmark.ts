@@ -159,7 +159,11 @@ export async function countTraffic(run: () => Promise<void>): Promise<Traffic> {
     countUploads(map, 'resource');
     wrap(backend, 'getBufferData', (buffer: { size: number }) => (traffic.readBytes += buffer.size));
     const queue = backend.queue as Patchable;
-    wrap(queue, 'writeBuffer', (_b: unknown, _o: number, _d: unknown, _do: number, size: number) => (traffic.uniformBytes += size));
+    // size and dataOffset count elements of a typed array (bytes of an ArrayBuffer); size defaults to the rest of data
+    wrap(queue, 'writeBuffer', (_b: unknown, _o: number, data: ArrayBufferView | ArrayBuffer, dataOffset?: number, size?: number) => {
+      const element = ArrayBuffer.isView(data) ? ((data as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1) : 1;
+      traffic.uniformBytes += (size ?? data.byteLength / element - (dataOffset ?? 0)) * element;
+    });
   } else if (name === 'webgl') {
     const map = backend.texData as { get(id: object): Data | undefined };
     wrap(backend, 'runWebGLProgram', () => traffic.dispatches!++);
