@@ -25,6 +25,28 @@ export interface CompiledStep {
 /** A run configuration the compiled step does not cover; the caller falls back to the TF.js step and shows `message`. */
 export class UnsupportedStep extends Error {}
 
+/** Something a step builds and must free: a network plan, a plan, their buffers. */
+type Owned = { dispose(): void };
+
+/**
+ * Builds a step with `own`, which keeps what the build makes so that the step's `dispose` frees it all; a build that
+ * throws frees what it had made, and its error becomes an UnsupportedStep (the caller falls back and shows why).
+ */
+export function ownedBuild(build: (own: <T extends Owned>(part: T) => T) => Omit<CompiledStep, 'dispose'>): CompiledStep {
+  const parts: Owned[] = [];
+  const own = <T extends Owned>(part: T): T => {
+    parts.push(part);
+    return part;
+  };
+  try {
+    const step = build(own);
+    return { ...step, dispose: () => parts.splice(0).forEach((p) => p.dispose()) };
+  } catch (e) {
+    parts.forEach((p) => p.dispose());
+    throw e instanceof UnsupportedStep ? e : new UnsupportedStep(e instanceof Error ? e.message : String(e));
+  }
+}
+
 /**
  * Starts a step's commands: the batches' buffers found first (a tensor still on the CPU is uploaded by a command TF.js
  * records), then TF.js's queue submitted, so the copies that follow see the batches' values.

@@ -12,7 +12,7 @@ import type { CycleGanTrainer } from '../cycleGanTrainer';
 import { CYCLE_GAN_LOSSES } from '../cycleGanTrainer';
 import type { PoolDraw } from '../imagePool';
 import type { DiscriminatorOptions, GeneratorOptions } from '../options';
-import { beginStep, dropoutSeed, lossTensor, UnsupportedStep } from './compiledStep';
+import { beginStep, dropoutSeed, lossTensor, ownedBuild, UnsupportedStep } from './compiledStep';
 import type { CompiledStep } from './compiledStep';
 import { discriminatorPlan } from './discriminatorPlan';
 import type { DiscriminatorPlan } from './discriminatorPlan';
@@ -96,12 +96,7 @@ export function compileCycleGanStep(trainer: CycleGanTrainer, batch: number, hei
   const shapes = { batch, height, width };
   const pixels = height * width;
   const models: Record<Net, tf.LayersModel> = { A: netG_A, B: netG_B };
-  const parts: { dispose(): void }[] = [];
-  const own = <T extends { dispose(): void }>(p: T): T => {
-    parts.push(p);
-    return p;
-  };
-  try {
+  return ownedBuild((own) => {
     const passes: Pass[] = generatorPasses(trainer.sharePasses, identity).map((spec) => ({
       ...spec,
       plan: own(generatorPlan({ model: models[spec.net], ...shapes, batch: batch * spec.parts.length, inputGradient: spec.parts.some((s) => s.startsWith('fake')), options: gOptions[spec.net] })),
@@ -271,13 +266,6 @@ export function compileCycleGanStep(trainer: CycleGanTrainer, batch: number, hei
         return lossTensor(losses, CYCLE_GAN_LOSSES.length);
       },
       stale: () => bound.stale(),
-      dispose: () => {
-        for (const p of parts.splice(0)) p.dispose();
-      },
     };
-  } catch (e) {
-    for (const p of parts) p.dispose();
-    if (e instanceof UnsupportedStep) throw e;
-    throw new UnsupportedStep(e instanceof Error ? e.message : String(e));
-  }
+  });
 }

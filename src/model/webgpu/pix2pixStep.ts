@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Pix2PixTrainer } from '../pix2pixTrainer';
 import { PIX2PIX_LOSSES } from '../pix2pixTrainer';
 import type { DiscriminatorOptions, GeneratorOptions } from '../options';
-import { beginStep, dropoutSeed, lossTensor, UnsupportedStep } from './compiledStep';
+import { beginStep, dropoutSeed, lossTensor, ownedBuild, UnsupportedStep } from './compiledStep';
 import type { CompiledStep } from './compiledStep';
 import { discriminatorPlan } from './discriminatorPlan';
 import { generatorPlan, generatorUnsupported } from './generatorPlan';
@@ -31,20 +31,14 @@ export function compilePix2pixStep(trainer: Pix2PixTrainer, batch: number, heigh
   if (why) throw new UnsupportedStep(why);
   const device = webgpuDevice();
   const shapes = { batch, height, width };
-  const parts: { dispose(): void }[] = [];
-  try {
-    const netG = generatorPlan({ model: G, ...shapes, inputGradient: false, options: gOptions });
-    parts.push(netG);
-    const d = (inputGradient: boolean, weightGradients: boolean) => {
-      const p = discriminatorPlan({ model: D, ...shapes, inputGradient, weightGradients, options: dOptions });
-      parts.push(p);
-      return p;
-    };
+  return ownedBuild((own) => {
+    const netG = own(generatorPlan({ model: G, ...shapes, inputGradient: false, options: gOptions }));
+    const d = (inputGradient: boolean, weightGradients: boolean) =>
+      own(discriminatorPlan({ model: D, ...shapes, inputGradient, weightGradients, options: dOptions }));
     const dFake = d(false, true);
     const dReal = d(false, true);
     const dForG = d(true, false);
-    const store = new Plan(device);
-    parts.push(store);
+    const store = own(new Plan(device));
     const pixels = batch * height * width;
     const realB = store.buffer(pixels * c.output_nc, 'real_B');
     const losses = store.buffer(PIX2PIX_LOSSES.length, 'losses');
@@ -53,8 +47,7 @@ export function compilePix2pixStep(trainer: Pix2PixTrainer, batch: number, heigh
     const logits = dFake.outputShape.reduce((a, b) => a * b);
     const mode = c.gan_mode;
 
-    const plan = new Plan(device);
-    parts.push(plan);
+    const plan = own(new Plan(device));
     // fake_B = netG(real_A); real_A is netG's input buffer
     netG.forward(plan);
     // D step: 0.5 · (D(A, fake_B) vs fake + D(A, B) vs real); the losses are logged unweighted
@@ -107,13 +100,6 @@ export function compilePix2pixStep(trainer: Pix2PixTrainer, batch: number, heigh
         return lossTensor(losses, PIX2PIX_LOSSES.length);
       },
       stale: () => bound.stale(),
-      dispose: () => {
-        for (const p of parts.splice(0)) p.dispose();
-      },
     };
-  } catch (e) {
-    for (const p of parts) p.dispose();
-    if (e instanceof UnsupportedStep) throw e;
-    throw new UnsupportedStep(e instanceof Error ? e.message : String(e));
-  }
+  });
 }
