@@ -125,7 +125,7 @@ async function agree(c: Run) {
 }
 
 describe('compiled CycleGAN step against the TF.js step (the oracle)', () => {
-  // CycleGAN's rows of the pairwise set over netG × norm × netD × gan_mode × model (pix2pixStep.test.ts has the rest),
+  // CycleGAN's rows of a pairwise set over model × netG × norm × netD × gan_mode (pix2pixStep.test.ts has the rest),
   // with the pools, dropout and the switch between engines folded into them: each case compiles its own kernels.
 
   it('unet_32, instance, n_layers 2, vanilla, batch 1, pool_size 1 full from the start: three steps trade fakes with the pools as the TF.js step does', async () => {
@@ -164,10 +164,10 @@ describe('compiled CycleGAN step against the TF.js step (the oracle)', () => {
     expect(swaps).toBeGreaterThan(1);
   }, 180_000);
 
-  it('unet_64, none, basic, lsgan, batch 1, dropout (G_B\'s seed slots after G_A\'s): compiled, then TF.js on the same trainer (the plan goes stale), then compiled rebuilt', async () => {
+  it('unet_64, none, basic, vanilla, batch 1, dropout (G_B\'s seed slots after G_A\'s): compiled, then TF.js on the same trainer (the plan goes stale), then compiled rebuilt', async () => {
     if (skip) return;
     await agree({
-      config: base({ netG: 'unet_64', norm: 'none', netD: 'basic', gan_mode: 'lsgan', no_dropout: false, pool_size: 2 }),
+      config: base({ netG: 'unet_64', norm: 'none', netD: 'basic', gan_mode: 'vanilla', no_dropout: false, pool_size: 2 }),
       side: 64,
       batch: 1,
       engines: ['compiled', 'tfjs', 'compiled'],
