@@ -34,12 +34,26 @@ test('a pix2pix demo on WebGPU trains on the compiled WebGPU step; the Backend m
   await trainsPast(page, 3);
   await page.getByRole('button', { name: 'Pause' }).click();
   await expect(page.getByTestId('run-state')).toContainText('paused');
-  await page.locator('section[aria-labelledby=train-title]').screenshot({ path: '/work/notes/engine-compiled.png' });
+  await page.locator('section[aria-labelledby=train-title]').screenshot({ path: test.info().outputPath('engine-compiled.png') });
 
   await menu.selectOption({ label: 'WebGPU, TF.js step' });
   await page.getByRole('button', { name: 'Start new run' }).click();
   await expect(choice).toContainText('Training on webgpu · TF.js step (asked for)');
   await trainsPast(page, 3);
+});
+
+test('a CycleGAN demo on WebGPU trains on the compiled WebGPU step too', async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.goto('/?test&preset=tiny&backend=webgpu');
+  await expect(page.getByTestId('backend')).toHaveText('webgpu');
+  await page.getByRole('button', { name: /Try demo: Warm shapes/ }).click();
+  await expect(page.getByTestId('dataset')).toContainText('CycleGAN');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('step-engine')).toHaveText(' · compiled WebGPU step');
+  await trainsPast(page, 3);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByTestId('run-state')).toContainText('paused');
+  await page.screenshot({ path: test.info().outputPath('engine-cyclegan.png'), fullPage: true });
 });
 
 test('?engine=tfjs trains on TF.js’s step on WebGPU, and says so', async ({ page }) => {
@@ -54,7 +68,7 @@ test('?engine=tfjs trains on TF.js’s step on WebGPU, and says so', async ({ pa
   await trainsPast(page, 3);
   await page.getByRole('button', { name: 'Pause' }).click();
   await expect(page.getByTestId('run-state')).toContainText('paused');
-  await page.locator('section[aria-labelledby=train-title]').screenshot({ path: '/work/notes/engine-tfjs.png' });
+  await page.locator('section[aria-labelledby=train-title]').screenshot({ path: test.info().outputPath('engine-tfjs.png') });
 });
 
 test('a config the compiled step does not cover trains on TF.js’s step on WebGPU, and the card says why', async ({ page }) => {
@@ -69,5 +83,5 @@ test('a config the compiled step does not cover trains on TF.js’s step on WebG
   await trainsPast(page, 2);
   await page.getByRole('button', { name: 'Pause' }).click();
   await expect(page.getByTestId('run-state')).toContainText('paused');
-  await page.locator('section[aria-labelledby=train-title]').screenshot({ path: '/work/notes/engine-fallback.png' });
+  await page.locator('section[aria-labelledby=train-title]').screenshot({ path: test.info().outputPath('engine-fallback.png') });
 });
