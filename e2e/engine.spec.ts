@@ -20,12 +20,27 @@ async function trainsPast(page: Page, steps: number) {
   expect(losses.every(Number.isFinite)).toBe(true);
 }
 
+/** Opens the studio at `query` on WebGPU and loads a demo (its button's name and what the data card then says). */
+async function openDemo(page: Page, query: string, demo: RegExp, dataset: string) {
+  await page.goto(`/?test&preset=tiny${query}`);
+  await expect(page.getByTestId('backend')).toHaveText('webgpu');
+  await page.getByRole('button', { name: demo }).click();
+  await expect(page.getByTestId('dataset')).toContainText(dataset);
+}
+
+/** Starts a run, checks which step the card names, lets it train `steps` steps, pauses it and takes a screenshot. */
+async function trainOn(page: Page, engine: string, steps: number, shot: string) {
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('step-engine')).toHaveText(engine);
+  await trainsPast(page, steps);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByTestId('run-state')).toContainText('paused');
+  await page.screenshot({ path: test.info().outputPath(shot), fullPage: true });
+}
+
 test('a pix2pix demo on WebGPU trains on the compiled WebGPU step; the Backend menu can ask for TF.js’s step instead', async ({ page }) => {
   test.setTimeout(240_000);
-  await page.goto('/?test&preset=tiny');
-  await expect(page.getByTestId('backend')).toHaveText('webgpu');
-  await page.getByRole('button', { name: /Try demo: Shapes/ }).click();
-  await expect(page.getByTestId('dataset')).toContainText('200 pairs');
+  await openDemo(page, '', /Try demo: Shapes/, '200 pairs');
   const menu = page.getByRole('combobox', { name: 'Backend' });
   await menu.selectOption({ label: 'WebGPU' });
   await page.getByRole('button', { name: 'Start' }).click();
@@ -44,44 +59,20 @@ test('a pix2pix demo on WebGPU trains on the compiled WebGPU step; the Backend m
 
 test('a CycleGAN demo on WebGPU trains on the compiled WebGPU step too', async ({ page }) => {
   test.setTimeout(240_000);
-  await page.goto('/?test&preset=tiny&backend=webgpu');
-  await expect(page.getByTestId('backend')).toHaveText('webgpu');
-  await page.getByRole('button', { name: /Try demo: Warm shapes/ }).click();
-  await expect(page.getByTestId('dataset')).toContainText('CycleGAN');
-  await page.getByRole('button', { name: 'Start' }).click();
-  await expect(page.getByTestId('step-engine')).toHaveText(' · compiled WebGPU step');
-  await trainsPast(page, 3);
-  await page.getByRole('button', { name: 'Pause' }).click();
-  await expect(page.getByTestId('run-state')).toContainText('paused');
-  await page.screenshot({ path: test.info().outputPath('engine-cyclegan.png'), fullPage: true });
+  await openDemo(page, '&backend=webgpu', /Try demo: Warm shapes/, 'CycleGAN');
+  await trainOn(page, ' · compiled WebGPU step', 3, 'engine-cyclegan.png');
 });
 
 test('?engine=tfjs trains on TF.js’s step on WebGPU, and says so', async ({ page }) => {
   test.setTimeout(240_000);
-  await page.goto('/?test&preset=tiny&backend=webgpu&engine=tfjs');
-  await expect(page.getByTestId('backend')).toHaveText('webgpu');
+  await openDemo(page, '&backend=webgpu&engine=tfjs', /Try demo: Shapes/, '200 pairs');
   await expect(page.getByRole('combobox', { name: 'Backend' })).toHaveValue('webgpu-tfjs');
-  await page.getByRole('button', { name: /Try demo: Shapes/ }).click();
-  await expect(page.getByTestId('dataset')).toContainText('200 pairs');
-  await page.getByRole('button', { name: 'Start' }).click();
-  await expect(page.getByTestId('step-engine')).toHaveText(' · TF.js step (asked for)');
-  await trainsPast(page, 3);
-  await page.getByRole('button', { name: 'Pause' }).click();
-  await expect(page.getByTestId('run-state')).toContainText('paused');
-  await page.locator('section[aria-labelledby=train-title]').screenshot({ path: test.info().outputPath('engine-tfjs.png') });
+  await trainOn(page, ' · TF.js step (asked for)', 3, 'engine-tfjs.png');
 });
 
 test('a config the compiled step does not cover trains on TF.js’s step on WebGPU, and the card says why', async ({ page }) => {
   test.setTimeout(240_000);
   // pix2pix's default dropout in a ResNet generator: the compiled ResNet has none
-  await page.goto('/?test&preset=tiny&netG=resnet_6blocks&backend=webgpu');
-  await expect(page.getByTestId('backend')).toHaveText('webgpu');
-  await page.getByRole('button', { name: /Try demo: Shapes/ }).click();
-  await expect(page.getByTestId('dataset')).toContainText('200 pairs');
-  await page.getByRole('button', { name: 'Start' }).click();
-  await expect(page.getByTestId('step-engine')).toHaveText(" · TF.js step (the compiled resnet_6blocks has no dropout (CycleGAN's default --no_dropout))");
-  await trainsPast(page, 2);
-  await page.getByRole('button', { name: 'Pause' }).click();
-  await expect(page.getByTestId('run-state')).toContainText('paused');
-  await page.locator('section[aria-labelledby=train-title]').screenshot({ path: test.info().outputPath('engine-fallback.png') });
+  await openDemo(page, '&netG=resnet_6blocks&backend=webgpu', /Try demo: Shapes/, '200 pairs');
+  await trainOn(page, " · TF.js step (the compiled resnet_6blocks has no dropout (CycleGAN's default --no_dropout))", 2, 'engine-fallback.png');
 });
