@@ -112,7 +112,7 @@ async function agree(c: Run) {
     // after a TF.js step the biases before instance norm have moved by its rounding noise: no case mixes the two
     const state = await compareTrainers(compiled, oracle, before);
     const pools = await comparePools(compiled, oracle);
-    console.log(`CycleGAN ${label(c)}: ${step.dispatches} dispatches; worst loss ${lossWorst.toExponential(2)}, worst state ${state.worst.toExponential(2)} (${state.where}), pools ${pools.toExponential(2)}; ${state.frozenBiases} biases before instance norm left at rest`);
+    console.log(`CycleGAN ${label(c)}: ${step.dispatches} dispatches; worst loss ${lossWorst.toExponential(2)}, worst state ${state.worst.toExponential(2)} (${state.where}), pools ${pools.toExponential(2)}; ${state.frozenBiases} biases before instance norm left at rest, ${state.noiseElements} near-zero-gradient elements compared by gradient`);
     expect(lossWorst).toBeLessThan(1e-4);
     expect(state.worst).toBeLessThan(1e-4);
     expect(pools).toBeLessThan(1e-4);

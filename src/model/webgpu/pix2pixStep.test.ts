@@ -70,7 +70,7 @@ describe('compiled pix2pix step against the TF.js step (the oracle, on the CPU b
       // netG runs twice in the TF.js step (its tape cannot span D's update), so batch norm moves G's running statistics twice
       const a = await compareTrainers(r.compiled, r.oracle, r.before, (name) => name.startsWith('netG/') && /moving_/.test(name));
       const losses = worstRelative(r.ours[0], r.theirs[0]);
-      console.log(`pix2pix ${label(c)}: ${r.dispatches} dispatches; losses ${Array.from(r.ours[0], (v) => v.toFixed(4)).join(' ')} vs ${Array.from(r.theirs[0], (v) => v.toFixed(4)).join(' ')}; worst loss ${losses.toExponential(2)}, worst state ${a.worst.toExponential(2)} (${a.where}); ${a.frozenBiases} biases before instance norm left at rest`);
+      console.log(`pix2pix ${label(c)}: ${r.dispatches} dispatches; losses ${Array.from(r.ours[0], (v) => v.toFixed(4)).join(' ')} vs ${Array.from(r.theirs[0], (v) => v.toFixed(4)).join(' ')}; worst loss ${losses.toExponential(2)}, worst state ${a.worst.toExponential(2)} (${a.where}); ${a.frozenBiases} biases before instance norm left at rest, ${a.noiseElements} near-zero-gradient elements compared by gradient`);
       expect(losses).toBeLessThan(1e-4);
       expect(a.worst).toBeLessThan(1e-4);
       expect(r.compiled.step).toBe(1);

@@ -51,7 +51,7 @@ describe.runIf(wanted)('compiled step against the TF.js step, every combination 
                 const losses = worstRelative(ours, theirs);
                 const e = Math.max(losses, state.worst);
                 if (e > worst.value) [worst.value, worst.where] = [e, `${name}: ${losses >= state.worst ? 'losses' : state.where}`];
-                console.log(`${name}: ${step.dispatches} dispatches; worst loss ${losses.toExponential(2)}, state ${state.worst.toExponential(2)} (${state.where}); worst so far ${worst.value.toExponential(2)} (${worst.where})`);
+                console.log(`${name}: ${step.dispatches} dispatches; worst loss ${losses.toExponential(2)}, state ${state.worst.toExponential(2)} (${state.where}), ${state.noiseElements} near-zero-gradient elements compared by gradient; worst so far ${worst.value.toExponential(2)} (${worst.where})`);
                 expect(losses).toBeLessThan(1e-4);
                 expect(state.worst).toBeLessThan(1e-4);
               } finally {

@@ -98,18 +98,36 @@ export interface Agreement {
   where: string;
   /** Vanishing biases the compiled step left exactly as they were (compared by gradient: theirs is 0). */
   frozenBiases: number;
+  /** Weight elements compared by gradient alone: their gradient is within the comparison's tolerance of 0. */
+  noiseElements: number;
 }
 
 /**
+ * Below this fraction of a variable's largest gradient an element's gradient is within the comparison's tolerance of
+ * 0, so its sign is rounding noise, and Adam's first steps (about lr · sign(gradient)) may move it either way by lr:
+ * such elements are compared by gradient (the Adam moments), not by value.
+ */
+const NOISE_FLOOR = 1e-4;
+
+/**
  * Compares every weight (trainable and running statistics) and both optimizers' moments, as worstRelative does
- * (|a − b| / max(1, |b|)). `before` holds the compiled trainer's weights before the steps, by name, to check that
+ * (|a − b| / max(1, |b|)); a weight element whose gradient is below NOISE_FLOOR of its variable's largest is compared
+ * by its moments alone. `before` holds the compiled trainer's weights before the steps, by name, to check that
  * vanishing biases stayed put; `skip` names weights to leave out (with the test saying why).
  */
 export async function compareTrainers(compiled: Trainer, oracle: Trainer, before: Map<string, Float32Array>, skip: (name: string) => boolean = () => false): Promise<Agreement> {
   let worst = 0;
   let where = '';
   let frozenBiases = 0;
+  let noiseElements = 0;
   const frozen = new Set<string>();
+  // the oracle's first moments by variable name: (1 − β1)-scaled gradients after one step, their history after more
+  const moments = new Map<string, Float32Array>();
+  for (const group of ['G', 'D'] as const) {
+    const state = await oracle.optimizers[group].getWeights();
+    for (const w of state) if (w.name.endsWith('/m')) moments.set(w.name.slice(0, -2), Float32Array.from(await w.tensor.data()));
+    tf.dispose(state.map((w) => w.tensor));
+  }
   for (const [name, model] of Object.entries(compiled.models)) {
     const theirs = oracle.models[name].weights;
     for (const [i, w] of model.weights.entries()) {
@@ -122,7 +140,18 @@ export async function compareTrainers(compiled: Trainer, oracle: Trainer, before
         frozenBiases++;
         continue;
       }
-      const e = worstRelative(mine, await theirs[i].read().data());
+      const reference = await theirs[i].read().data();
+      const m = moments.get((theirs[i].read() as tf.Variable).name);
+      let e: number;
+      if (!m) e = worstRelative(mine, reference);
+      else {
+        const floor = NOISE_FLOOR * m.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+        e = 0;
+        for (let k = 0; k < m.length; k++) {
+          if (Math.abs(m[k]) < floor) noiseElements++;
+          else e = Math.max(e, Math.abs(mine[k] - reference[k]) / Math.max(1, Math.abs(reference[k])));
+        }
+      }
       if (e > worst) [worst, where] = [e, key];
     }
   }
@@ -140,7 +169,7 @@ export async function compareTrainers(compiled: Trainer, oracle: Trainer, before
     }
     tf.dispose([...mine, ...theirs].map((w) => w.tensor));
   }
-  return { worst, where, frozenBiases };
+  return { worst, where, frozenBiases, noiseElements };
 }
 
 /** Every weight of a trainer by `model/weight` name, copied to the CPU. */
