@@ -13,6 +13,7 @@ import { enableNodeWebGPU } from '../src/model/nodeWebgpu';
 import type { ModelName, Trainer, TrainConfig } from '../src/model';
 import { compileStep } from '../src/model/webgpu/compile';
 import { UnsupportedStep } from '../src/model/webgpu/compiledStep';
+import { webgpuDevice } from '../src/model/webgpu/gpu';
 import { countTraffic, peakThroughput, profileStep, quantile, stepStats } from '../src/worker/benchmark';
 import { presetConfig } from '../src/config/presets';
 import type { PresetName } from '../src/config/presets';
@@ -109,7 +110,7 @@ async function timedStep(r: Runner): Promise<number> {
 
 /** What `run` returns, and the queue submits it made (webgpu; null on other backends). */
 async function countSubmits<T>(run: () => Promise<T>): Promise<{ result: T; submits: number | null }> {
-  const queue = tf.getBackend() === 'webgpu' ? (tf.backend() as unknown as { queue: GPUQueue }).queue : null;
+  const queue = tf.getBackend() === 'webgpu' ? webgpuDevice().queue : null;
   if (!queue) return { result: await run(), submits: null };
   const submit = queue.submit;
   let submits = 0;

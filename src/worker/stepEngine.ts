@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { compileStep, UnsupportedStep } from '../model';
 import type { CompiledStep, Trainer } from '../model';
+import { webgpuDevice } from '../model/webgpu/gpu';
 import type { EngineChoice, EngineReport } from './protocol';
 
 /** One training step on a batch: the losses in the trainer's `lossNames` order (the caller disposes them). */
@@ -97,7 +98,7 @@ export class StepEngine {
   /** Builds the step for this batch's shape (the old one destroyed first) and runs it once, checked for GPU errors. */
   private async buildAndRun(realA: tf.Tensor4D, realB: tf.Tensor4D): Promise<tf.Tensor1D> {
     this.dispose();
-    const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+    const device = webgpuDevice();
     for (const f of SCOPES) device.pushErrorScope(f);
     let losses: tf.Tensor1D | null = null;
     try {

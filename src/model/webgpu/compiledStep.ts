@@ -47,6 +47,14 @@ export function ownedBuild(build: (own: <T extends Owned>(part: T) => T) => Omit
   }
 }
 
+/** Throws unless both batches have the [batch, height, width] a step was built for (before the step changes anything). */
+export function checkBatches(shape: readonly [number, number, number], realA: tf.Tensor4D, realB: tf.Tensor4D): void {
+  for (const [name, t] of [['A', realA], ['B', realB]] as const) {
+    if (t.shape[0] !== shape[0] || t.shape[1] !== shape[1] || t.shape[2] !== shape[2])
+      throw new Error(`this compiled step takes ${shape.join('×')} batches, not ${t.shape.slice(0, 3).join('×')} (real_${name})`);
+  }
+}
+
 /**
  * Starts a step's commands: the batches' buffers found first (a tensor still on the CPU is uploaded by a command TF.js
  * records), then TF.js's queue submitted, so the copies that follow see the batches' values.

@@ -3,10 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { enableNodeWebGPU } from '../nodeWebgpu';
 import type { CycleGanExtras, CycleGanTrainer } from '../cycleGanTrainer';
 import type { TrainConfig } from '../options';
-import type { Trainer } from '../trainerBase';
 import { compileCycleGanStep } from './cycleGanStep';
 import type { CompiledStep } from './compiledStep';
-import { compareTrainers, cpuStep, cpuTrainer, seededTrainer, useCompiledMasks, weightsOf } from './stepTesting';
+import { compareTrainers, cpuStep, cpuTrainer, seededTrainer, stepLosses, useCompiledMasks, weightsOf } from './stepTesting';
 import { worstRelative } from './testing';
 
 let skip: string | null = 'not checked';
@@ -32,14 +31,6 @@ const label = (c: Case) =>
 function batches(c: Case, s: number): [tf.Tensor4D, tf.Tensor4D] {
   const shape: [number, number, number, number] = [c.batch, c.side, c.side, 3];
   return [tf.randomUniform(shape, -1, 1, 'float32', 10 + s) as tf.Tensor4D, tf.randomUniform(shape, -1, 1, 'float32', 50 + s) as tf.Tensor4D];
-}
-
-/** One TF.js step on the webgpu backend (the compiled trainer's, between compiled steps); its losses in lossNames order. */
-async function tfjsStep(t: Trainer, a: tf.Tensor4D, b: tf.Tensor4D): Promise<Float32Array> {
-  const l = t.trainStep(a, b);
-  const out = Float32Array.from(await Promise.all(t.lossNames.map(async (n) => (await l[n].data())[0])));
-  tf.dispose(Object.values(l));
-  return out;
 }
 
 /** One compiled step's losses. */
@@ -99,7 +90,7 @@ async function agree(c: Run) {
         step.dispose();
         step = compileCycleGanStep(compiled, c.batch, c.side, c.side);
       }
-      const ours = engine === 'compiled' ? await compiledStep(step, a, b) : await tfjsStep(compiled, a, b);
+      const ours = engine === 'compiled' ? await compiledStep(step, a, b) : await stepLosses(compiled, a, b);
       const theirs = await cpuStep(oracle, a, b);
       tf.dispose([a, b]);
       const e = worstRelative(ours, theirs);

@@ -12,7 +12,7 @@ import type { CycleGanTrainer } from '../cycleGanTrainer';
 import { CYCLE_GAN_LOSSES } from '../cycleGanTrainer';
 import type { PoolDraw } from '../imagePool';
 import type { DiscriminatorOptions, GeneratorOptions } from '../options';
-import { beginStep, dropoutSeed, lossTensor, ownedBuild, UnsupportedStep } from './compiledStep';
+import { beginStep, checkBatches, dropoutSeed, lossTensor, ownedBuild, UnsupportedStep } from './compiledStep';
 import type { CompiledStep } from './compiledStep';
 import { discriminatorPlan } from './discriminatorPlan';
 import type { DiscriminatorPlan } from './discriminatorPlan';
@@ -233,10 +233,7 @@ export function compileCycleGanStep(trainer: CycleGanTrainer, batch: number, hei
       dispatches: g.dispatches + dPlan.dispatches,
       shape: [batch, height, width],
       run(realA: tf.Tensor4D, realB: tf.Tensor4D): tf.Tensor1D {
-        for (const [name, t] of [['A', realA], ['B', realB]] as const) {
-          if (t.shape[0] !== batch || t.shape[1] !== height || t.shape[2] !== width)
-            throw new Error(`this compiled step takes ${batch}×${height}×${width} batches, not ${t.shape.slice(0, 3).join('×')} (real_${name})`);
-        }
+        checkBatches([batch, height, width], realA, realB);
         // the pools draw as optimizeD's queries do (fake_B's pool first); their images' buffers found before the flush
         const drawsB = trainer.fake_B_pool.draw([batch, height, width, c.output_nc]);
         const drawsA = trainer.fake_A_pool.draw([batch, height, width, c.input_nc]);

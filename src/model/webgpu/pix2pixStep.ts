@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Pix2PixTrainer } from '../pix2pixTrainer';
 import { PIX2PIX_LOSSES } from '../pix2pixTrainer';
 import type { DiscriminatorOptions, GeneratorOptions } from '../options';
-import { beginStep, dropoutSeed, lossTensor, ownedBuild, UnsupportedStep } from './compiledStep';
+import { beginStep, checkBatches, dropoutSeed, lossTensor, ownedBuild, UnsupportedStep } from './compiledStep';
 import type { CompiledStep } from './compiledStep';
 import { discriminatorPlan } from './discriminatorPlan';
 import { generatorPlan, generatorUnsupported } from './generatorPlan';
@@ -82,8 +82,7 @@ export function compilePix2pixStep(trainer: Pix2PixTrainer, batch: number, heigh
       dispatches: plan.dispatches,
       shape: [batch, height, width],
       run(realA: tf.Tensor4D, realBatchB: tf.Tensor4D): tf.Tensor1D {
-        if (realA.shape[0] !== batch || realA.shape[1] !== height || realA.shape[2] !== width)
-          throw new Error(`this compiled step takes ${batch}×${height}×${width} batches, not ${realA.shape.slice(0, 3).join('×')}`);
+        checkBatches([batch, height, width], realA, realBatchB);
         const { encoder, copy } = beginStep(device, [realA, realBatchB]);
         copy(0, netG.input);
         copy(1, realB);

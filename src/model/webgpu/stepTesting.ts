@@ -49,15 +49,22 @@ export async function cpuTrainer(config: Partial<TrainConfig>, extras: CycleGanE
   }
 }
 
+/** One TF.js step on the current backend; its losses in `lossNames` order. */
+export async function stepLosses(t: Trainer, a: tf.Tensor4D, b: tf.Tensor4D): Promise<Float32Array> {
+  const l = t.trainStep(a, b);
+  const out = Float32Array.from(await Promise.all(t.lossNames.map(async (n) => (await l[n].data())[0])));
+  tf.dispose(Object.values(l));
+  return out;
+}
+
 /** One TF.js step of a CPU-backend trainer on copies of the batches; its losses in `lossNames` order. */
 export async function cpuStep(t: Trainer, a: tf.Tensor4D, b: tf.Tensor4D): Promise<Float32Array> {
   const [av, bv] = [await a.data(), await b.data()];
   await tf.setBackend('cpu');
   try {
     const [ac, bc] = [tf.tensor4d(av, a.shape), tf.tensor4d(bv, b.shape)];
-    const l = t.trainStep(ac, bc);
-    const out = Float32Array.from(await Promise.all(t.lossNames.map(async (n) => (await l[n].data())[0])));
-    tf.dispose([ac, bc, ...Object.values(l)]);
+    const out = await stepLosses(t, ac, bc);
+    tf.dispose([ac, bc]);
     return out;
   } finally {
     await tf.setBackend('webgpu');
