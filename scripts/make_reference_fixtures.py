@@ -222,6 +222,26 @@ def cycle_gan_run():
         net = make_G('resnet_6blocks', 4, 'instance', False) if name[0] == 'G' else make_D('basic', 4, 'instance', 3)
         randomize(net, 600 + i)
         save(net.state_dict(), os.path.join('tiny_cyclegan', f'3_net_{name}.pth'))
+    # train_opt.txt as the reference's print_options writes it: sorted, '{:>25}: {:<30}{}', defaults noted
+    opts = dict(batch_size=1, beta1=0.5, checkpoints_dir='./checkpoints', continue_train=False, crop_size=16, dataroot='./datasets/tiny',
+                dataset_mode='unaligned', direction='AtoB', display_env='main', display_freq=400, display_id=1, display_ncols=4,
+                display_port=8097, display_server='http://localhost', display_winsize=256, epoch='latest', epoch_count=1,
+                gan_mode='lsgan', gpu_ids='0', init_gain=0.02, init_type='normal', input_nc=3, isTrain=True, lambda_A=10.0,
+                lambda_B=10.0, lambda_identity=0.5, load_iter=0, load_size=16, lr=0.0002, lr_decay_iters=50, lr_policy='linear',
+                max_dataset_size=float('inf'), model='cycle_gan', n_epochs=5, n_epochs_decay=5, n_layers_D=3, name='tiny_cyclegan',
+                ndf=4, netD='basic', netG='resnet_6blocks', ngf=4, no_dropout=True, no_flip=False, no_html=False, norm='instance',
+                num_threads=4, output_nc=3, phase='train', pool_size=50, preprocess='resize_and_crop', print_freq=100,
+                save_by_iter=False, save_epoch_freq=5, save_latest_freq=5000, serial_batches=False, suffix='', update_html_freq=1000,
+                use_wandb=False, verbose=False)
+    defaults = dict(crop_size=256, dataroot=None, load_size=286, n_epochs=100, n_epochs_decay=100, name='experiment_name', ndf=64,
+                    netG='resnet_9blocks', ngf=64)
+    lines = ['----------------- Options ---------------']
+    for k, v in sorted(opts.items()):
+        comment = '\t[default: %s]' % str(defaults[k]) if k in defaults and v != defaults[k] else ''
+        lines.append('{:>25}: {:<30}{}'.format(str(k), str(v), comment))
+    lines.append('----------------- End -------------------')
+    with open(os.path.join(d, 'train_opt.txt'), 'w') as f:
+        f.write('\n'.join(lines) + '\n')
 
 
 if __name__ == '__main__':

@@ -22,9 +22,9 @@ export function sideMultiple(modelJson: string): number {
 
 /**
  * Packs the generators' files, the layers module, the README and the scripts it shows (index.html for the browser,
- * translate.mjs and its package.json for Node) into one zip.
+ * translate.mjs and its package.json for Node) into one zip; `extras` (the PyTorch and ONNX exports) keep their paths.
  */
-export function modelZip(files: ExportFile[], model: 'pix2pix' | 'cycle_gan', options: string): Uint8Array {
+export function modelZip(files: ExportFile[], model: 'pix2pix' | 'cycle_gan', options: string, extras: ExportFile[] = []): Uint8Array {
   const folder = (name: string) => name.replace(/\.(json|weights\.bin)$/, '');
   const generators = [...new Set(files.map((f) => folder(f.name)))];
   const json = files.find((f) => f.name.endsWith('.json'));
@@ -39,6 +39,7 @@ export function modelZip(files: ExportFile[], model: 'pix2pix' | 'cycle_gan', op
     'package.json': text(packageJson()),
   };
   for (const f of files) entries[`${folder(f.name)}/${f.name}`] = new Uint8Array(f.data);
+  for (const f of extras) entries[f.name] = new Uint8Array(f.data);
   // weights barely compress; level 1 keeps the main thread quick
   return zipSync(entries, { level: 1 });
 }

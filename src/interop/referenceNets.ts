@@ -4,7 +4,7 @@
  * indices count every module, ReLU, padding and dropout included, so the prefixes below count them too).
  */
 import { unetDowns } from '../model/options';
-import type { DiscriminatorOptions, GeneratorOptions, Norm } from '../model/options';
+import type { DiscriminatorOptions, GeneratorOptions, Norm, TrainConfig } from '../model/options';
 
 /** One module of the reference's network that the state dict has keys for (or, for instance norm, may have). */
 export interface RefModule {
@@ -177,4 +177,13 @@ export function referenceParams(modules: readonly RefModule[]): number {
   return referenceKeys(modules)
     .filter((k) => !/running_|num_batches/.test(k.key))
     .reduce((n, k) => n + k.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+/** The networks of a run by our names (`netG_A`…), as the reference's `model_names` (`G_A`…) build them. */
+export function runModules(t: TrainConfig): Record<string, RefModule[]> {
+  const g = (input_nc: number, output_nc: number) =>
+    generatorModules({ input_nc, output_nc, ngf: t.ngf, netG: t.netG, norm: t.norm, use_dropout: !t.no_dropout });
+  const d = (input_nc: number) => discriminatorModules({ input_nc, ndf: t.ndf, netD: t.netD, n_layers_D: t.n_layers_D, norm: t.norm });
+  if (t.model === 'pix2pix') return { netG: g(t.input_nc, t.output_nc), netD: d(t.input_nc + t.output_nc) };
+  return { netG_A: g(t.input_nc, t.output_nc), netG_B: g(t.output_nc, t.input_nc), netD_A: d(t.output_nc), netD_B: d(t.input_nc) };
 }

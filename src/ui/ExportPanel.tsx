@@ -3,9 +3,11 @@ import { useEffect, useRef, useState } from 'react';
 import { download, modelZip } from '../export/modelZip';
 import type { ExportFile } from '../export/modelZip';
 import { commandLineFlags } from '../config/runConfig';
-import { useStudio } from '../store/studio';
+import { trainingTarget, useStudio } from '../store/studio';
 import type { TrainingClient } from '../worker/client';
-import type { Picture } from '../worker/protocol';
+import type { ExportFormat, Picture, ReferenceSummary } from '../worker/protocol';
+import { ReferenceImportCard } from './ReferenceImportCard';
+import { zipSync } from 'fflate';
 
 export function ExportPanel({ client }: { client: TrainingClient }) {
   const runState = useStudio((s) => s.runState);
@@ -18,6 +20,7 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
   // the separate files, offered as links once asked for (blob URLs, revoked when replaced)
   const [separate, setSeparate] = useState<{ step: number | null; files: { name: string; url: string; bytes: number }[] } | null>(null);
   const [imported, setImported] = useState<string | null>(null);
+  const [reference, setReference] = useState<ReferenceSummary | null>(null);
   const [useImported, setUseImported] = useState(false);
   const inputCanvas = useRef<HTMLCanvasElement>(null);
   const outputCanvas = useRef<HTMLCanvasElement>(null);
@@ -39,17 +42,40 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
       send();
     });
 
-  const weights = () => request<ExportFile[]>(() => client.send({ type: 'exportWeights' }), (e) => (e.type === 'weights' ? e.files : undefined));
+  const weights = (format: ExportFormat = 'tfjs') =>
+    request<ExportFile[]>(() => client.send({ type: 'exportWeights', format }), (e) => (e.type === 'weights' && e.format === format ? e.files : undefined));
 
-  const exportZip = async () => {
-    setBusy('Packing…');
+  /** Runs an export, showing what it does and any failure. */
+  const exporting = async (what: string, f: () => Promise<void>) => {
+    setBusy(what);
     try {
-      const zip = modelZip(await weights(), runModel ?? config.train.model, commandLineFlags(config));
-      download('gan-studio-model.zip', zip as Uint8Array<ArrayBuffer>, 'application/zip');
+      await f();
+    } catch (e) {
+      useStudio.getState().apply({ type: 'error', message: `could not export: ${(e as Error).message}`, recoverable: true });
     } finally {
       setBusy(null);
     }
   };
+  const exportZip = () =>
+    exporting('Packing…', async () => {
+      const tfjs = await weights('tfjs');
+      const extras = [...(await weights('pytorch')).map((f) => ({ ...f, name: `pytorch/${f.name}` })), ...(await weights('onnx')).map((f) => ({ ...f, name: `onnx/${f.name}` }))];
+      const zip = modelZip(tfjs, runModel ?? config.train.model, commandLineFlags(config), extras);
+      download('gan-studio-model.zip', zip as Uint8Array<ArrayBuffer>, 'application/zip');
+    });
+  const exportPyTorch = () =>
+    exporting('Writing the PyTorch checkpoints…', async () => {
+      const files = await weights('pytorch');
+      const folder = files[0].name.split('/').slice(0, 2).join('/');
+      const zip = zipSync(Object.fromEntries(files.map((f) => [f.name, new Uint8Array(f.data)])), { level: 0 });
+      download(`${folder.split('/')[1]}-pytorch.zip`, zip as Uint8Array<ArrayBuffer>, 'application/zip');
+    });
+  const exportOnnx = () =>
+    exporting('Writing ONNX…', async () => {
+      const files = await weights('onnx');
+      if (files.length === 1) download(files[0].name, files[0].data);
+      else download('gan-studio-onnx.zip', zipSync(Object.fromEntries(files.map((f) => [f.name, new Uint8Array(f.data)])), { level: 0 }) as Uint8Array<ArrayBuffer>, 'application/zip');
+    });
   const listSeparateFiles = async () => {
     setBusy('Exporting…');
     try {
@@ -112,10 +138,17 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
         <button className="secondary" disabled={!hasModel || !!busy} onClick={listSeparateFiles} aria-expanded={!!separate}>
           Separate files…
         </button>
+        <button className="secondary" disabled={!hasModel || !!busy} onClick={exportPyTorch}>
+          Export for PyTorch
+        </button>
+        <button className="secondary" disabled={!hasModel || !!busy} onClick={exportOnnx}>
+          Export ONNX
+        </button>
       </div>
       <p className="muted small">
         One .zip: the generators as TensorFlow.js Layers models (model.json + weights), the custom-layers module, and a README with
-        a browser page and a Node script that translate with them.
+        a browser page and a Node script that translate with them; also the run as the reference’s <code>checkpoints/&lt;name&gt;/</code>{' '}
+        folder (every network’s .pth, train_opt.txt, the commands that continue it in PyTorch) and each generator as ONNX.
       </p>
       {separate && (
         <ul className="files small" aria-label="Separate files">
@@ -136,21 +169,42 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
           <input
             type="file"
             multiple
-            accept=".json,.bin"
+            accept=".json,.bin,.pth,.txt,.zip"
             aria-label="Import a model"
             onChange={async (e) => {
               const files = Array.from(e.target.files ?? []);
+              e.target.value = '';
               if (!files.length) return;
+              setBusy('Reading…');
               try {
-                const r = await request<string>(() => client.send({ type: 'importModel', files }), (ev) => (ev.type === 'modelImported' ? ev.name : undefined));
-                setImported(r);
+                if (files.some((f) => /\.(pth|zip|txt)$/i.test(f.name))) {
+                  const r = await request<ReferenceSummary>(() => client.send({ type: 'importReference', files }), (ev) => (ev.type === 'referenceImported' ? ev.summary : undefined));
+                  setReference(r);
+                  setImported(`PyTorch ${r.networks.filter((n) => n.startsWith('G')).join(' and ')}`);
+                } else {
+                  const r = await request<string>(() => client.send({ type: 'importModel', files }), (ev) => (ev.type === 'modelImported' ? ev.name : undefined));
+                  setReference(null);
+                  setImported(r);
+                }
                 setUseImported(true);
               } catch (err) {
                 useStudio.getState().apply({ type: 'error', message: (err as Error).message, recoverable: true });
+              } finally {
+                setBusy(null);
               }
             }}
           />
         </label>
+        <span className="muted small">TF.js model.json + weights, or the reference’s .pth files (with its train_opt.txt, or its checkpoints folder zipped)</span>
+        {reference && (
+          <ReferenceImportCard
+            summary={reference}
+            onStart={(config) => {
+              useStudio.getState().setConfig(config);
+              client.send({ type: 'start', config, fromReference: true, ...trainingTarget(useStudio.getState()) });
+            }}
+          />
+        )}
         {imported && hasModel && (
           <label>
             <input type="checkbox" checked={useImported} onChange={(e) => setUseImported(e.target.checked)} /> Translate with the imported {imported}
@@ -161,7 +215,7 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
           Translate direction{' '}
           <select value={direction} onChange={(e) => setDirection(e.target.value as 'AtoB' | 'BtoA')} aria-label="Translate direction">
             <option value="AtoB">A → B</option>
-            {runModel !== 'pix2pix' && <option value="BtoA">B → A</option>}
+            {(hasModel ? runModel !== 'pix2pix' : !reference || reference.networks.includes('G_B')) && <option value="BtoA">B → A</option>}
           </select>
         </label>
         <label>

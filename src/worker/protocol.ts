@@ -58,11 +58,34 @@ export interface EngineReport {
   reason: string | null;
 }
 
+/** What an imported reference checkpoint holds, as the page shows it. */
+export interface ReferenceSummary {
+  model: 'pix2pix' | 'cycle_gan';
+  /** The run's name (its `checkpoints/<name>/` folder), if the files tell. */
+  name: string | null;
+  /** Epochs trained, from `<epoch>_net_*.pth` (null: `latest`). */
+  epoch: number | null;
+  /** The reference's network names found: `G_A`, `D_A`… */
+  networks: string[];
+  /** Every network of the model is there. */
+  complete: boolean;
+  /** Every generator is there: a run can start from them. */
+  canTrain: boolean;
+  /** One line per file read, and what starts fresh or was dropped. */
+  notes: string[];
+  /** The run's options (the options file's, or the reference's defaults with what the weights tell). */
+  config: RunConfig;
+}
+
+/** The formats the generators (and, for PyTorch, every network) export to. */
+export type ExportFormat = 'tfjs' | 'pytorch' | 'onnx';
+
 /** Main thread → worker. */
 export type Command =
   | { type: 'init'; backend?: TrainingBackend }
   | { type: 'load'; source: DataSource; data?: DataOptions }
-  | { type: 'start'; config: RunConfig; runId?: string; backend?: BackendChoice; engine?: EngineChoice }
+  /** `fromReference`: the run starts from the imported reference checkpoint's networks, at its epoch. */
+  | { type: 'start'; config: RunConfig; runId?: string; backend?: BackendChoice; engine?: EngineChoice; fromReference?: boolean }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'step'; count: number }
@@ -77,11 +100,14 @@ export type Command =
   | { type: 'resumeRun'; runId: string; backend?: BackendChoice; engine?: EngineChoice }
   | { type: 'deleteRun'; runId: string }
   | { type: 'revert' }
-  | { type: 'exportWeights' }
+  /** tfjs: the generators' model.json + weights; pytorch: the reference's checkpoints/<name>/ files; onnx: one .onnx per generator. */
+  | { type: 'exportWeights'; format?: ExportFormat }
   | { type: 'exportCheckpoint' }
   | { type: 'importCheckpoint'; file: Blob }
   | { type: 'translate'; image: Picture; direction: 'AtoB' | 'BtoA'; requestId: number; useImported?: boolean }
   | { type: 'importModel'; files: File[] }
+  /** The reference's .pth files (a zip or folder of checkpoints/<name>/, its train_opt.txt too). */
+  | { type: 'importReference'; files: File[] }
   | { type: 'benchmark'; config: RunConfig; backend: TrainingBackend; steps: number; maxSeconds: number; memorySteps?: number }
   /** A page of the training set's thumbnails; for pairs, domain A's page holds the pairs. At most 96 at a time. */
   | { type: 'thumbnails'; domain: 'A' | 'B'; offset: number; count: number }
@@ -152,10 +178,11 @@ export type WorkerEvent =
   | { type: 'preview'; step: number; rows: PreviewRow[] }
   | { type: 'checkpoint'; runId: string; step: number; savedAt: number; history?: LossChunk }
   | { type: 'runs'; runs: RunInfo[] }
-  | { type: 'weights'; files: { name: string; data: ArrayBuffer }[] }
+  | { type: 'weights'; format: ExportFormat; files: { name: string; data: ArrayBuffer }[] }
   | { type: 'checkpointFile'; name: string; data: ArrayBuffer }
   | { type: 'imported'; runId: string }
   | { type: 'modelImported'; name: string; multiple: number }
+  | { type: 'referenceImported'; summary: ReferenceSummary }
   | { type: 'translated'; requestId: number; image: Picture }
   | { type: 'benchmarkResult'; result: BenchResult }
   | { type: 'error'; message: string; recoverable: boolean };

@@ -23,7 +23,10 @@ import type { ImportedGenerator } from './generators';
 import { LoadFailed, sourceName } from './datasetLoader';
 import { firstThumbnails, thumbnailPage } from './pictures';
 import { previewRows } from './previews';
-import type { BackendChoice, DataSource, EngineChoice, LossChunk, Picture, RunConfig, RunState, WorkerEvent } from './protocol';
+import type { BackendChoice, DataSource, EngineChoice, ExportFormat, LossChunk, Picture, ReferenceSummary, RunConfig, RunState, WorkerEvent } from './protocol';
+import { ReferenceSlot } from './referenceSlot';
+import { referenceCheckpointFiles } from '../interop/referenceExport';
+import { generatorToOnnx } from '../interop/onnx';
 import { checkpointOf, restoreInto } from './runCheckpoint';
 import { StepEngine, tfjsStep } from './stepEngine';
 import { awaitedStep, benchmarkSteps, timeOneStep } from './stepTiming';
@@ -58,6 +61,8 @@ export class Session {
   private lastCheckpoint = { at: 0, ms: 0, step: -1 };
   /** A generator loaded from exported files, for translation without training. */
   private imported: ImportedGenerator | null = null;
+  /** The reference checkpoint imported last (its generators translate when no TF.js model was imported after it). */
+  private readonly reference = new ReferenceSlot();
 
   constructor(private readonly post: Post) {
     this.chooser = new BackendChooser(post);
@@ -112,16 +117,28 @@ export class Session {
   }
 
   /** Starts a new run on the loaded dataset, on the chosen backend (timing the candidates if the choice is automatic). */
-  async start(config: RunConfig, runId: string | undefined, choice: BackendChoice, cancelled: Cancelled, engine: EngineChoice = 'compiled'): Promise<void> {
+  async start(config: RunConfig, runId: string | undefined, choice: BackendChoice, cancelled: Cancelled, engine: EngineChoice = 'compiled', fromReference = false): Promise<void> {
+    if (fromReference && !this.reference.loaded) throw new Error('no reference checkpoint imported: import its .pth files first');
     await this.ensureLoaded(config);
     await this.disposeTrainer();
     this.engineChoice = engine;
     if (!(await this.useBackend(choice, config, cancelled))) return;
     const t = this.prepare(config);
+    // a reference checkpoint's networks, at the epoch after the one its files were saved at
+    let epoch = 1;
+    if (fromReference) {
+      try {
+        epoch = await this.reference.applyTo(t);
+      } catch (e) {
+        await this.disposeTrainer();
+        this.setState(this.restingState);
+        throw e;
+      }
+    }
     this.runId = runId ?? `run-${Date.now().toString(36)}`;
     this.history = { firstStep: 1, values: Object.fromEntries(t.lossNames.map((n) => [n, []])) };
     this.feed.epochStep = 0;
-    t.setEpoch(1);
+    t.setEpoch(epoch);
     await saveDataset(this.runId, this.feed.source!);
     await this.checkpoint();
     this.run(Infinity);
@@ -426,25 +443,53 @@ export class Session {
     await this.listRuns();
   }
 
-  /** The generators as TF.js Layers models: model.json and weights per generator. */
-  async exportWeights(): Promise<{ name: string; data: ArrayBuffer }[]> {
+  /**
+   * The run's networks in a format: TF.js (the generators' model.json + weights), PyTorch (the reference's
+   * checkpoints/<name>/ folder, every network) or ONNX (one file per generator).
+   */
+  async exportWeights(format: ExportFormat = 'tfjs'): Promise<{ name: string; data: ArrayBuffer }[]> {
     const t = this.trainer;
-    if (!t) throw new Error('nothing to export: start or resume a run first');
-    return this.withLoopHeld(() => saveGenerators(t));
+    const config = this.config;
+    if (!t || !config) throw new Error('nothing to export: start or resume a run first');
+    return this.withLoopHeld(async () => {
+      switch (format) {
+        case 'tfjs':
+          return saveGenerators(t);
+        case 'pytorch': {
+          const datasetName = this.feed.dataset?.summary.name ?? 'dataset';
+          return referenceCheckpointFiles(t.models, config, { name: `${datasetName}_${config.train.model}`, datasetName, epoch: t.epoch, step: t.step });
+        }
+        case 'onnx':
+          return Object.entries(t.models)
+            .filter(([name]) => name.startsWith('netG'))
+            .map(([name, model]) => ({ name: `${name}.onnx`, data: generatorToOnnx(model, { name }).slice().buffer as ArrayBuffer }));
+      }
+    });
   }
 
-  /** Loads an exported generator (model.json + weights files) for translation. */
+  /** Loads an exported generator (model.json + weights files) for translation; it replaces an imported reference checkpoint. */
   async importModel(files: File[]): Promise<{ name: string; multiple: number }> {
     const g = await loadGenerator(files);
     this.imported?.model.dispose();
     this.imported = g;
+    this.reference.dispose();
     return { name: g.name, multiple: g.multiple };
+  }
+
+  /** Reads the reference's .pth files (and options file): its generators translate now, and a run can start from it. */
+  async importReference(files: File[]): Promise<ReferenceSummary> {
+    const summary = await this.reference.load(files);
+    this.imported?.model.dispose();
+    this.imported = null;
+    return summary;
   }
 
   /** Translates one picture of any size, with the run's generator or an imported one. */
   async translate(image: Picture, direction: 'AtoB' | 'BtoA', useImported = false): Promise<Picture> {
     const t = this.trainer;
-    const imported = useImported || !t ? this.imported : null;
+    const withImported = useImported || !t;
+    const imported = withImported ? (this.imported ?? this.reference.generator(direction)) : null;
+    if (withImported && !imported && this.reference.loaded) throw new Error('the imported checkpoint has no generator for B → A (G_B)');
     if (!t && !imported) throw new Error('no model yet: start or resume a run, or import an exported model');
     return translatePicture(image, direction, imported ? { imported } : { trainer: t! });
   }
@@ -459,6 +504,7 @@ export class Session {
 
   async dispose(): Promise<void> {
     await this.disposeTrainer();
+    this.reference.dispose();
     this.feed.disposeStores();
   }
 }

@@ -29,7 +29,7 @@ async function handle(cmd: Command, stopsBefore: number): Promise<void> {
     case 'thumbnails':
       return session.thumbnails(cmd.domain, cmd.offset, cmd.count);
     case 'start':
-      return session.start(cmd.config, cmd.runId, cmd.backend ?? 'auto', cancelled, cmd.engine ?? 'compiled');
+      return session.start(cmd.config, cmd.runId, cmd.backend ?? 'auto', cancelled, cmd.engine ?? 'compiled', cmd.fromReference ?? false);
     case 'pause':
       return session.pause();
     case 'resume':
@@ -55,8 +55,9 @@ async function handle(cmd: Command, stopsBefore: number): Promise<void> {
     case 'revert':
       return session.revert();
     case 'exportWeights': {
-      const files = await session.exportWeights();
-      return post({ type: 'weights', files }, files.map((f) => f.data));
+      const format = cmd.format ?? 'tfjs';
+      const files = await session.exportWeights(format);
+      return post({ type: 'weights', format, files }, files.map((f) => f.data));
     }
     case 'exportCheckpoint': {
       const file = await session.exportCheckpoint();
@@ -66,6 +67,8 @@ async function handle(cmd: Command, stopsBefore: number): Promise<void> {
       return post({ type: 'imported', runId: await session.importCheckpoint(cmd.file) });
     case 'importModel':
       return post({ type: 'modelImported', ...(await session.importModel(cmd.files)) });
+    case 'importReference':
+      return post({ type: 'referenceImported', summary: await session.importReference(cmd.files) });
     case 'translate': {
       const image = await session.translate(cmd.image, cmd.direction, cmd.useImported);
       return post({ type: 'translated', requestId: cmd.requestId, image }, [image.data.buffer]);
