@@ -220,7 +220,7 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
         const items = popMark();
         const list = top();
         if (!Array.isArray(list)) throw fail('APPENDS to something that is not a list');
-        list.push(...items);
+        for (const item of items) list.push(item); // not push(...items): a huge spread overflows the call stack
         break;
       }
       case 0x71: memo.set(bytes[need(1, 'a memo key')], top()); break; // BINPUT

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import { unpickle } from './pickle';
 import { readPth, writePth } from './pth';
 import { float32Of, float32Tensor, int64Scalar, type StateDict, type TorchTensor } from './stateDict';
 import { storedZip } from './storedZip';
@@ -118,7 +119,12 @@ describe('readPth refuses bad files with a message that names the file and the f
   const refusal = 'is not a plain state dict: it names the Python global os.system, which a checkpoint never needs (refused; nothing in the file was run)';
 
   it('a malicious legacy-style pickle (GLOBAL os system + REDUCE)', () => {
-    const legacy = Uint8Array.from([...fixture('tiny_legacy.pth').subarray(0, 14), ...evil]);
+    // torch's own magic, protocol and sys_info pickles, then the evil object pickle
+    const real = fixture('tiny_legacy.pth');
+    const opts = { fileName: 'x', persistentLoad: () => null, rebuild: () => null };
+    let headerEnd = 0;
+    for (let i = 0; i < 3; i++) headerEnd = unpickle(real, headerEnd, opts).end;
+    const legacy = Uint8Array.from([...real.subarray(0, headerEnd), ...evil]);
     expect(() => readPth(legacy, 'latest_net_G.pth')).toThrow(`latest_net_G.pth ${refusal}`);
   });
 
@@ -163,7 +169,7 @@ describe('readPth refuses bad files with a message that names the file and the f
   it('a storage record missing from the zip, and one smaller than its tensor', () => {
     const bytes = fixture('tiny_zip.pth');
     const missing = rezip(bytes, (files) => delete files['tiny_zip/data/0']);
-    expect(() => readPth(missing, 'tiny.pth')).toThrow("tiny.pth is damaged: tensor '0.weight' names storage record data/0, which the file does not hold; download or save it again");
+    expect(() => readPth(missing, 'tiny.pth')).toThrow("tiny.pth is damaged: tensor '0.weight' names storage record 0, which the file does not hold; download or save it again");
     const short = rezip(bytes, (files) => (files['tiny_zip/data/0'] = files['tiny_zip/data/0'].subarray(0, 40)));
     expect(() => readPth(short, 'tiny.pth')).toThrow("tiny.pth is damaged: tensor '0.weight' needs 18 elements of storage 0 but the file holds 10; download or save it again");
   });
@@ -174,6 +180,6 @@ describe('readPth refuses bad files with a message that names the file and the f
     const files = unzipSync(epochOnly);
     // {'epoch': 3} in place of the empty OrderedDict
     files['x/data.pkl'] = Uint8Array.from([0x80, 2, 0x7d, 0x58, 5, 0, 0, 0, ...ascii('epoch'), 0x4b, 3, 0x73, 0x2e]);
-    expect(() => readPth(storedZip(Object.entries(files)), 'ckpt.pth')).toThrow('ckpt.pth holds a dict whose entry "epoch" is a int, not a state dict of tensors');
+    expect(() => readPth(storedZip(Object.entries(files)), 'ckpt.pth')).toThrow('ckpt.pth holds a dict whose entry "epoch" is an int, not a state dict of tensors');
   });
 });

@@ -107,7 +107,7 @@ function readLegacy(bytes: Uint8Array, fileName: string): StateDict {
     return ref;
   });
   const keys = header(obj.end);
-  if (!Array.isArray(keys.value)) throw new Error(`${fileName} is not a readable checkpoint: its storage list is a ${typeName(keys.value)}`);
+  if (!Array.isArray(keys.value)) throw new Error(`${fileName} is not a readable checkpoint: its storage list is ${aType(keys.value)}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = keys.end;
   for (const key of keys.value) {
@@ -181,11 +181,11 @@ function rebuild(fn: Rebuilder, args: readonly unknown[], fileName: string): Ten
 function stateDictOf(value: unknown, fileName: string): StateDict {
   let dict = value;
   if (dict instanceof PyDict && dict.entries.get('state_dict') instanceof PyDict) dict = dict.entries.get('state_dict');
-  if (!(dict instanceof PyDict)) throw new Error(`${fileName} holds a ${typeName(value)}, not a state dict of tensors`);
+  if (!(dict instanceof PyDict)) throw new Error(`${fileName} holds ${aType(value)}, not a state dict of tensors`);
   const out: StateDict = new Map();
   for (const [key, t] of dict.entries) {
     if (typeof key !== 'string' || !(t instanceof TensorRef)) {
-      throw new Error(`${fileName} holds a ${typeName(value)} whose entry ${JSON.stringify(key)} is a ${typeName(t)}, not a state dict of tensors`);
+      throw new Error(`${fileName} holds ${aType(dict)} whose entry ${JSON.stringify(key)} is ${aType(t)}, not a state dict of tensors`);
     }
     out.set(key, { dtype: t.storage.record.dtype, shape: t.size, bytes: gather(t, key, fileName) });
   }
@@ -197,7 +197,7 @@ function gather(t: TensorRef, key: string, fileName: string): Uint8Array {
   const { record } = t.storage;
   const size = ELEMENT_SIZE[record.dtype];
   if (!record.bytes) {
-    throw new Error(`${fileName} is damaged: tensor '${key}' names storage record data/${record.key}, which the file does not hold; download or save it again`);
+    throw new Error(`${fileName} is damaged: tensor '${key}' names storage record ${record.key}, which the file does not hold; download or save it again`);
   }
   const n = numel(t.size);
   if (n === 0) return new Uint8Array(0);
@@ -232,6 +232,12 @@ function gather(t: TensorRef, key: string, fileName: string): Uint8Array {
 function swapBytes(bytes: Uint8Array, size: number): void {
   if (size === 1) return;
   for (let i = 0; i < bytes.length; i += size) bytes.subarray(i, i + size).reverse();
+}
+
+/** "a list", "an int", "an OrderedDict": a value's type with its article, for messages. */
+function aType(v: unknown): string {
+  const name = typeName(v);
+  return `${/^[aeiouAEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 /** A Python-ish name of a value's type, for messages. */
