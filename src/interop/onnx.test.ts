@@ -18,11 +18,12 @@ function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-const uniform = (r: () => number, n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
+const uniform = (r: () => number, n: number, lo: number, hi: number) =>
+  Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
 const normal = (r: () => number, n: number, std: number) =>
   Float32Array.from({ length: n }, () => std * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()));
 
-/** Replaces every weight with seeded values at a scale that keeps activations near unit size (the reference's 0.02 makes outputs ~0). */
+/** Replaces every weight with seeded values that keep activations near unit size (the reference's 0.02 gives ~0 out). */
 function randomiseWeights(model: tf.LayersModel, seed: number): void {
   const r = rng(seed);
   const values = model.weights.map((w) => {
@@ -58,11 +59,11 @@ function ours(model: tf.LayersModel, x: tf.Tensor4D, training = false): Float32A
 }
 
 /** Runs the exported model in onnxruntime on the same input (transposed to NCHW). */
-async function theirs(session: ort.InferenceSession, x: tf.Tensor4D): Promise<{ data: Float32Array; dims: readonly number[] }> {
+async function theirs(session: ort.InferenceSession, x: tf.Tensor4D) {
   const [n, h, w, c] = x.shape;
   const nchw = tf.tidy(() => tf.transpose(x, [0, 3, 1, 2]).dataSync() as Float32Array);
   const out = await session.run({ real: new ort.Tensor('float32', nchw, [n, c, h, w]) });
-  return { data: out.fake.data as Float32Array, dims: out.fake.dims };
+  return { data: out.fake.data as Float32Array, dims: [...out.fake.dims] };
 }
 
 const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
@@ -72,7 +73,13 @@ const std = (a: Float32Array) => {
 };
 
 /** Exports `model`, runs both on a seeded input of [n, h, w, C], and asserts they agree within 1e-4. */
-async function expectAgreement(model: tf.LayersModel, session: ort.InferenceSession, [n, h, w]: number[], seed: number, training = false) {
+async function expectAgreement(
+  model: tf.LayersModel,
+  session: ort.InferenceSession,
+  [n, h, w]: number[],
+  seed: number,
+  training = false,
+): Promise<Float32Array> {
   const c = (model.inputs[0].shape as number[])[3];
   const x = tf.tensor4d(uniform(rng(seed), n * h * w * c, -1, 1), [n, h, w, c]);
   const expected = ours(model, x, training);
@@ -109,7 +116,8 @@ describe('ONNX export runs in onnxruntime with our output (max |Δ| ≤ 1e-4)', 
     [{ netG: 'unet_32', ngf: 4, norm: 'batch' }, [2, 32, 32]],
   ];
   cases.forEach(([o, size], i) => {
-    it(`${o.netG}, ngf ${o.ngf}, ${o.norm} norm${o.use_dropout ? ', dropout' : ''}, at ${size.join('×')}`, async () => {
+    const dropout = o.use_dropout ? ', dropout' : '';
+    it(`${o.netG}, ngf ${o.ngf}, ${o.norm} norm${dropout}, at ${size.join('×')}`, async () => {
       const g = generator(o, 100 + i);
       await expectAgreement(g, await sessionOf(g), size, 200 + i);
       g.dispose();
@@ -125,7 +133,8 @@ describe('dynamic batch, height and width', () => {
     expect(Number(m.irVersion)).toBe(8);
     expect(m.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 17]]);
     expect([m.producerName, m.graph!.name]).toEqual(['test', 'G_A']);
-    const dims = (v: onnxProto.onnx.IValueInfoProto) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
+    const dims = (v: onnxProto.onnx.IValueInfoProto) =>
+      v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
     expect(m.graph!.input!.map((v) => [v.name, dims(v)])).toEqual([['real', ['batch', 3, 'height', 'width']]]);
     expect(m.graph!.output!.map((v) => [v.name, dims(v)])).toEqual([['fake', ['batch', 3, 'height', 'width']]]);
   });
@@ -133,7 +142,8 @@ describe('dynamic batch, height and width', () => {
   it('one exported ResNet runs at several batch sizes and sizes, non-square included', async () => {
     const g = generator({ netG: 'resnet_6blocks', ngf: 4, norm: 'instance' }, 7);
     const session = await sessionOf(g);
-    for (const [k, size] of [[1, 8, 8], [3, 16, 16], [2, 12, 28]].entries()) await expectAgreement(g, session, size, 300 + k);
+    const sizes = [[1, 8, 8], [3, 16, 16], [2, 12, 28]];
+    for (const [k, size] of sizes.entries()) await expectAgreement(g, session, size, 300 + k);
     g.dispose();
   });
 
@@ -148,7 +158,7 @@ describe('dynamic batch, height and width', () => {
 
 describe('batch norm with the batch statistics (how pix2pix translates)', () => {
   for (const netG of ['unet_32', 'resnet_6blocks'] as const) {
-    it(`${netG}: batchNorm 'batch-statistics' equals our model run with training: true, and differs from the running-statistics form`, async () => {
+    it(`${netG}: 'batch-statistics' equals our model with training: true, and differs from running statistics`, async () => {
       const g = generator({ netG, ngf: 3, norm: 'batch' }, 9);
       const size = netG === 'unet_32' ? [2, 32, 32] : [2, 12, 16];
       const batchStats = await expectAgreement(g, await sessionOf(g, 'batch-statistics'), size, 320, true);

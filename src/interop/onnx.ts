@@ -1,7 +1,7 @@
 /**
  * Our generators as ONNX models that behave like the reference's PyTorch networks: input `real` [N, C, H, W],
  * output `fake` [N, C, H, W], N, H and W dynamic. Opset 17, IR version 8, encoded with `onnx-proto`.
- * The TF.js Layers graph (NHWC) is walked layer by layer and rewritten in NCHW, weights transposed to PyTorch's layouts.
+ * The TF.js Layers graph (NHWC) is walked layer by layer and rewritten in NCHW, weights in PyTorch's layouts.
  */
 import type * as tf from '@tensorflow/tfjs';
 // onnx-proto is CommonJS whose `module.exports` holds `onnx`: Node's ESM gives it only as the default export.
@@ -16,7 +16,7 @@ type Tensor = import('onnx-proto').onnx.ITensorProto;
 export type BatchNormExport =
   /** Running statistics (PyTorch's `eval()`): ONNX BatchNormalization. */
   | 'running-statistics'
-  /** Statistics of the batch being translated over N, H and W, as the studio and the reference translate pix2pix. */
+  /** The translated batch's statistics over N, H, W, as the studio and the reference translate pix2pix (dropout off). */
   | 'batch-statistics';
 
 /** Options of `generatorToOnnx`. */
@@ -29,8 +29,9 @@ export interface OnnxExportOptions {
   batchNorm?: BatchNormExport;
 }
 
-/** ONNX's opset and IR version we write. */
+/** The ONNX opset the files use (default domain). */
 export const ONNX_OPSET = 17;
+/** The ONNX IR version the files declare. */
 export const ONNX_IR_VERSION = 8;
 
 /** Layer classes the exporter knows, for the message that refuses any other. */
@@ -59,7 +60,10 @@ const int64Tensor = (name: string, values: (number | bigint)[]): Tensor => {
 /** Largest int64: Slice's "to the end". */
 const INT64_MAX = 9223372036854775807n;
 
-/** TF's [kh, kw, a, b] kernel as ONNX's [b, a, kh, kw]: Conv's OIHW from [kh, kw, in, out], ConvTranspose's [in, out, kh, kw] from [kh, kw, out, in]. */
+/**
+ * TF's [kh, kw, a, b] kernel as ONNX's [b, a, kh, kw]: Conv's OIHW from TF's [kh, kw, in, out], ConvTranspose's
+ * [in, out, kh, kw] from TF's [kh, kw, out, in]. No spatial flip: both frameworks' transposed conv is conv's adjoint.
+ */
 function kernelToOnnx(values: Float32Array, [kh, kw, a, b]: number[]): Float32Array {
   const out = new Float32Array(values.length);
   for (let y = 0; y < kh; y++)
@@ -123,7 +127,7 @@ function activation(g: GraphBuilder, layer: tf.layers.Layer, x: string, kind: un
     case 'sigmoid':
       return g.node('Sigmoid', [x], out);
     default:
-      throw new Error(`cannot export layer "${layer.name}" to ONNX: activation "${String(kind)}" is not supported (relu, tanh, sigmoid, linear are)`);
+      throw refusal(layer, `activation "${String(kind)}" is not supported (relu, tanh, sigmoid, linear are)`);
   }
 }
 
@@ -133,8 +137,8 @@ function emitLayer(g: GraphBuilder, layer: tf.layers.Layer, inputs: string[], o:
   const c = layer.getConfig() as Config;
   const name = layer.name;
   const x = inputs[0];
-  const refuse = (why: string) => new Error(`cannot export layer "${name}" (${cls}) to ONNX: ${why}`);
-  if ('dataFormat' in c && c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') throw refuse('only channelsLast layers are supported');
+  const refuse = (why: string) => refusal(layer, why);
+  if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') throw refuse('only channelsLast layers export');
   switch (cls) {
     case 'Conv2D':
     case 'Conv2DTranspose': {
@@ -144,16 +148,19 @@ function emitLayer(g: GraphBuilder, layer: tf.layers.Layer, inputs: string[], o:
       const [sh, sw] = pair(c.strides);
       if (pair(c.dilationRate ?? 1).some((d) => d !== 1)) throw refuse('dilated convolutions are not supported');
       const transposed = cls === 'Conv2DTranspose';
-      // ONNX wants [out, in, kh, kw] for Conv and [in, out, kh, kw] for ConvTranspose: both are TF's last two axes swapped to the front.
-      const wName = g.weight(`${name}.weight`, [kernel.shape[3], kernel.shape[2], kh, kw], kernelToOnnx(kernel.values, kernel.shape));
+      const dims = [kernel.shape[3], kernel.shape[2], kh, kw];
+      const wName = g.weight(`${name}.weight`, dims, kernelToOnnx(kernel.values, kernel.shape));
       const bias = w.get('bias');
       const ins = bias ? [x, wName, g.weight(`${name}.bias`, [bias.shape[0]], bias.values)] : [x, wName];
       const [ht, hb] = c.padding === 'same' ? samePads(kh, sh) : [0, 0];
       const [wl, wr] = c.padding === 'same' ? samePads(kw, sw) : [0, 0];
       const attrs = [ints('kernel_shape', [kh, kw]), ints('strides', [sh, sw]), ints('pads', [ht, wl, hb, wr])];
-      // TF's `valid` transposed conv is (in − 1)·s + max(k, s) long: output_padding covers a kernel shorter than its stride.
-      if (transposed && c.padding !== 'same') attrs.push(ints('output_padding', [Math.max(sh - kh, 0), Math.max(sw - kw, 0)]));
-      const y = g.node(transposed ? 'ConvTranspose' : 'Conv', ins, c.activation && c.activation !== 'linear' ? `${name}.pre` : name, attrs);
+      // TF's `valid` transposed conv is (in − 1)·s + max(k, s) long: output_padding covers a kernel under its stride
+      if (transposed && c.padding !== 'same') {
+        attrs.push(ints('output_padding', [Math.max(sh - kh, 0), Math.max(sw - kw, 0)]));
+      }
+      const linear = (c.activation ?? 'linear') === 'linear';
+      const y = g.node(transposed ? 'ConvTranspose' : 'Conv', ins, linear ? name : `${name}.pre`, attrs);
       return activation(g, layer, y, c.activation, name);
     }
     case 'ZeroPadding2D': {
@@ -168,13 +175,14 @@ function emitLayer(g: GraphBuilder, layer: tf.layers.Layer, inputs: string[], o:
       const crop = c.crop as number;
       const keepEnd = (c.keepEnd as number | undefined) ?? 0;
       const end = keepEnd === 0 ? INT64_MAX : BigInt(-keepEnd);
-      const ins = [x, g.ints(`${name}.starts`, [crop, crop]), g.ints(`${name}.ends`, [end, end]), g.ints(`${name}.axes`, [2, 3])];
-      return g.node('Slice', ins, name);
+      const starts = g.ints(`${name}.starts`, [crop, crop]);
+      return g.node('Slice', [x, starts, g.ints(`${name}.ends`, [end, end]), g.ints(`${name}.axes`, [2, 3])], name);
     }
     case 'InstanceNormalization': {
       const ch = channels(layer);
       // ONNX's InstanceNormalization requires scale and B: the reference's has no affine, so 1 and 0.
-      const ins = [x, g.weight(`${name}.scale`, [ch], new Float32Array(ch).fill(1)), g.weight(`${name}.B`, [ch], new Float32Array(ch))];
+      const scale = g.weight(`${name}.scale`, [ch], new Float32Array(ch).fill(1));
+      const ins = [x, scale, g.weight(`${name}.B`, [ch], new Float32Array(ch))];
       return g.node('InstanceNormalization', ins, name, [float('epsilon', c.epsilon as number)]);
     }
     case 'BatchNormalization':
@@ -188,7 +196,9 @@ function emitLayer(g: GraphBuilder, layer: tf.layers.Layer, inputs: string[], o:
       return activation(g, layer, x, c.activation, name);
     case 'Add':
       // ONNX's Add takes two inputs: more are chained
-      return inputs.slice(1).reduce((acc, y, i) => g.node('Add', [acc, y], i === inputs.length - 2 ? name : `${name}.${i}`), x);
+      return inputs
+        .slice(1)
+        .reduce((acc, y, i) => g.node('Add', [acc, y], i === inputs.length - 2 ? name : `${name}.${i}`), x);
     case 'Concatenate': {
       const axis = c.axis as number;
       if (axis !== -1 && axis !== 3) throw refuse(`only the channel axis can be concatenated, not axis ${axis}`);
@@ -202,6 +212,10 @@ function emitLayer(g: GraphBuilder, layer: tf.layers.Layer, inputs: string[], o:
   }
 }
 
+/** The error for a layer the exporter cannot write: names the layer, its class and why. */
+const refusal = (layer: tf.layers.Layer, why: string) =>
+  new Error(`cannot export layer "${layer.name}" (${layer.getClassName()}) to ONNX: ${why}`);
+
 /** The channel count of a layer's (NHWC) output. */
 function channels(layer: tf.layers.Layer): number {
   const shape = layer.outputShape as number[];
@@ -212,24 +226,30 @@ function channels(layer: tf.layers.Layer): number {
 function batchNorm(g: GraphBuilder, layer: tf.layers.Layer, x: string, mode: BatchNormExport): string {
   const c = layer.getConfig() as Config;
   const name = layer.name;
-  if (c.axis !== -1 && c.axis !== 3) throw new Error(`cannot export layer "${name}" (BatchNormalization) to ONNX: it normalises axis ${String(c.axis)}, not channels`);
+  if (c.axis !== -1 && c.axis !== 3) throw refusal(layer, `it normalises axis ${String(c.axis)}, not channels`);
   const ch = channels(layer);
   const w = weightsOf(layer);
   const gamma = w.get('gamma')?.values ?? new Float32Array(ch).fill(1);
   const beta = w.get('beta')?.values ?? new Float32Array(ch);
   const eps = c.epsilon as number;
   if (mode === 'running-statistics') {
-    const ins = [x, g.weight(`${name}.weight`, [ch], gamma), g.weight(`${name}.bias`, [ch], beta),
-      g.weight(`${name}.running_mean`, [ch], w.get('moving_mean')!.values), g.weight(`${name}.running_var`, [ch], w.get('moving_variance')!.values)];
+    const ins = [
+      x,
+      g.weight(`${name}.weight`, [ch], gamma),
+      g.weight(`${name}.bias`, [ch], beta),
+      g.weight(`${name}.running_mean`, [ch], w.get('moving_mean')!.values),
+      g.weight(`${name}.running_var`, [ch], w.get('moving_variance')!.values),
+    ];
     return g.node('BatchNormalization', ins, name, [float('epsilon', eps)]);
   }
-  // (x − mean) / sqrt(var + eps) · gamma + beta, mean and biased variance over N, H, W, as training-mode batch norm computes them
+  // (x − mean) / sqrt(var + eps) · gamma + beta, mean and biased variance over N, H, W, as in training mode
   const axes = [ints('axes', [0, 2, 3]), int('keepdims', 1)];
   const mean = g.node('ReduceMean', [x], `${name}.mean`, axes);
   const centred = g.node('Sub', [x, mean], `${name}.centred`);
   const sq = g.node('Mul', [centred, centred], `${name}.sq`);
   const variance = g.node('ReduceMean', [sq], `${name}.var`, axes);
-  const std = g.node('Sqrt', [g.node('Add', [variance, g.weight(`${name}.eps`, [], new Float32Array([eps]))], `${name}.var_eps`)], `${name}.std`);
+  const varEps = g.node('Add', [variance, g.weight(`${name}.eps`, [], new Float32Array([eps]))], `${name}.var_eps`);
+  const std = g.node('Sqrt', [varEps], `${name}.std`);
   const normed = g.node('Div', [centred, std], `${name}.normed`);
   const scaled = g.node('Mul', [normed, g.weight(`${name}.weight`, [1, ch, 1, 1], gamma)], `${name}.scaled`);
   return g.node('Add', [scaled, g.weight(`${name}.bias`, [1, ch, 1, 1], beta)], name);
@@ -241,7 +261,8 @@ function batchNorm(g: GraphBuilder, layer: tf.layers.Layer, x: string, mode: Bat
  */
 export function generatorToOnnx(model: tf.LayersModel, opts: OnnxExportOptions): Uint8Array {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new Error(`cannot export "${model.name}" to ONNX: a generator has one input and one output, it has ${model.inputs.length} and ${model.outputs.length}`);
+    const has = `${model.inputs.length} and ${model.outputs.length}`;
+    throw new Error(`cannot export "${model.name}" to ONNX: a generator has one input and one output, it has ${has}`);
   }
   const g = new GraphBuilder();
   const inputLayer = model.inputLayers[0];
@@ -251,21 +272,25 @@ export function generatorToOnnx(model: tf.LayersModel, opts: OnnxExportOptions):
   for (const layer of model.layers) {
     if (layer === inputLayer) continue;
     if (layer.inboundNodes.length !== 1) {
-      throw new Error(`cannot export layer "${layer.name}" (${layer.getClassName()}) to ONNX: it is applied ${layer.inboundNodes.length} times; shared layers are not supported`);
+      throw refusal(layer, `it is applied ${layer.inboundNodes.length} times; shared layers are not supported`);
     }
     const inputs = layer.inboundNodes[0].inboundLayers.map((l) => g.tensorOf.get(l.name)!);
     g.tensorOf.set(layer.name, emitLayer(g, layer, inputs, opts));
   }
   const last = g.tensorOf.get(outputLayer.name)!;
   const producer = g.nodes.find((n) => n.output![0] === last);
-  // the last node writes `fake` itself; a model with no node after its input gets an Identity
-  if (producer && last !== 'real') producer.output = ['fake'];
+  const consumed = g.nodes.some((n) => n.input!.includes(last));
+  // the last node writes `fake` itself unless another node reads its output too, or there is none (the input)
+  if (producer && !consumed) producer.output = ['fake'];
   else g.node('Identity', [last], 'fake');
 
   const inC = channels(inputLayer);
   const outC = channels(outputLayer);
   const dims = (ch: number) => [{ dimParam: 'batch' }, { dimValue: ch }, { dimParam: 'height' }, { dimParam: 'width' }];
-  const io = (name: string, ch: number) => ({ name, type: { tensorType: { elemType: FLOAT, shape: { dim: dims(ch) } } } });
+  const io = (name: string, ch: number) => ({
+    name,
+    type: { tensorType: { elemType: FLOAT, shape: { dim: dims(ch) } } },
+  });
   const proto = onnx.ModelProto.create({
     irVersion: ONNX_IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
