@@ -137,6 +137,15 @@ describe('dynamic batch, height and width', () => {
       v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
     expect(m.graph!.input!.map((v) => [v.name, dims(v)])).toEqual([['real', ['batch', 3, 'height', 'width']]]);
     expect(m.graph!.output!.map((v) => [v.name, dims(v)])).toEqual([['fake', ['batch', 3, 'height', 'width']]]);
+    // the sides the network needs are written in the file: 4 for a ResNet
+    expect(m.graph!.input![0].docString).toBe('images in [-1, 1], NCHW; height and width multiples of 4');
+  });
+
+  it('a U-Net file says its sides must be multiples of 2^downs', () => {
+    const g = generator({ netG: 'unet_128', ngf: 1, norm: 'none' }, 2);
+    const m = onnxProto.onnx.ModelProto.decode(generatorToOnnx(g, { name: 'G' }));
+    g.dispose();
+    expect(m.graph!.input![0].docString).toMatch(/multiples of 128$/);
   });
 
   it('one exported ResNet runs at several batch sizes and sizes, non-square included', async () => {

@@ -284,23 +284,30 @@ export function generatorToOnnx(model: tf.LayersModel, opts: OnnxExportOptions):
   if (producer && !consumed) producer.output = ['fake'];
   else g.node('Identity', [last], 'fake');
 
+  // each stride-2 conv halves the sides on the way down, so sides must divide by all of them
+  const multiple = model.layers
+    .filter((l) => l.getClassName() === 'Conv2D')
+    .reduce((m, l) => m * pair((l.getConfig() as Config).strides)[0], 1);
   const inC = channels(inputLayer);
   const outC = channels(outputLayer);
   const dims = (ch: number) => [{ dimParam: 'batch' }, { dimValue: ch }, { dimParam: 'height' }, { dimParam: 'width' }];
-  const io = (name: string, ch: number) => ({
+  const io = (name: string, ch: number, docString: string) => ({
     name,
+    docString,
     type: { tensorType: { elemType: FLOAT, shape: { dim: dims(ch) } } },
   });
+  const realDoc = `images in [-1, 1], NCHW; height and width multiples of ${multiple}`;
   const proto = onnx.ModelProto.create({
     irVersion: ONNX_IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
     producerName: opts.producer ?? 'GAN Studio',
+    docString: `${opts.name}: a pix2pix/CycleGAN generator; real: ${realDoc}; fake: images in [-1, 1], NCHW.`,
     graph: {
       name: opts.name,
       node: g.nodes,
       initializer: g.initializers,
-      input: [io('real', inC)],
-      output: [io('fake', outC)],
+      input: [io('real', inC, realDoc)],
+      output: [io('fake', outC, 'images in [-1, 1], NCHW, the size of real')],
     },
   });
   return onnx.ModelProto.encode(proto).finish();
