@@ -76,7 +76,7 @@ describe('a reference run folder', () => {
   it('refuses an options file that disagrees with the weights, naming both', () => {
     const opt = files().find((f) => f.name.endsWith('train_opt.txt'))!;
     const text = new TextDecoder().decode(opt.bytes).replace(/ngf: 4 +/, 'ngf: 64                            ');
-    const set = [...files().filter((f) => f !== opt), { name: opt.name, bytes: new TextEncoder().encode(text) }];
+    const set = [...files().filter((f) => f.name !== opt.name), { name: opt.name, bytes: new TextEncoder().encode(text) }];
     expect(() => readReferenceFiles(set)).toThrow(/train_opt\.txt says --ngf 64 but the weights are a resnet_6blocks generator, ngf 4/);
   });
 

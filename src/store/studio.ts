@@ -284,6 +284,7 @@ export const useStudio = create<StudioState>((set, get) => ({
       case 'checkpointFile':
       case 'imported':
       case 'modelImported':
+      case 'referenceImported':
       case 'benchmarkResult':
       case 'thumbnailPage':
         return; // handled by whoever asked
