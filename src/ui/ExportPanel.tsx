@@ -110,7 +110,8 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
         () => client.send({ type: 'translate', image, direction, requestId, useImported: withImported }, [data.buffer]),
         (e) => (e.type === 'translated' && e.requestId === requestId ? e.image : undefined),
       );
-      setResult({ input, output, name: file.name, by: withImported ? `the imported ${imported}` : direction === 'AtoB' ? 'A → B' : 'B → A' });
+      const importedBy = reference ? `PyTorch ${direction === 'BtoA' ? 'G_B' : reference.networks.includes('G') ? 'G' : 'G_A'}` : imported;
+      setResult({ input, output, name: file.name, by: withImported ? `the imported ${importedBy}` : direction === 'AtoB' ? 'A → B' : 'B → A' });
     } catch (e) {
       useStudio.getState().apply({ type: 'error', message: `could not translate ${file.name}: ${(e as Error).message}`, recoverable: true });
     } finally {

@@ -10,6 +10,9 @@ import type { ReferenceImport } from '../interop/referenceImport';
 import type { ImportedGenerator } from './generators';
 import type { ReferenceSummary } from './protocol';
 
+/** The reference's network names, in the order its models list them. */
+const ORDER = ['G', 'G_A', 'G_B', 'D', 'D_A', 'D_B'];
+
 export class ReferenceSlot {
   private current: ReferenceImport | null = null;
 
@@ -24,7 +27,7 @@ export class ReferenceSlot {
       model: r.model,
       name: r.name,
       epoch: r.epoch,
-      networks: Object.keys(r.nets).map((n) => n.slice(3)),
+      networks: ORDER.filter((n) => r.nets[`net${n}`]),
       complete: r.complete,
       canTrain: r.canTrain,
       notes: r.notes,
