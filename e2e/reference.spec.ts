@@ -45,6 +45,12 @@ test('the reference’s .pth generators translate in the page as in Node, and a 
   test.info().annotations.push({ type: 'page vs Node, worst 8-bit level', description: String(worst) });
   expect(worst).toBeLessThanOrEqual(1); // one 8-bit level: WebGPU and the CPU round float sums apart
 
+  // a text file renamed .pth: named, and the import before it stays
+  await page.getByLabel('Import a model').setInputFiles([{ name: 'notes.pth', mimeType: 'application/octet-stream', buffer: Buffer.from('not a checkpoint') }]);
+  await expect(page.getByRole('alert')).toContainText('notes.pth is not a PyTorch checkpoint (it is neither a zip archive nor a legacy torch.save file)');
+  await expect(summary).toContainText('epoch 3: G_A, G_B');
+  await page.getByRole('alert').getByRole('button', { name: 'Dismiss' }).click();
+
   // the full set with its options file: continue the run at the epoch after the files'
   await page.getByLabel('Import a model').setInputFiles(readdirSync(RUN).map(runFile));
   await expect(summary).toContainText('epoch 3: G_A, G_B, D_A, D_B');

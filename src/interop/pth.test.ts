@@ -133,6 +133,12 @@ describe('readPth refuses bad files with a message that names the file and the f
     expect(() => readPth(zip, 'latest_net_G.pth')).toThrow(`latest_net_G.pth ${refusal}`);
   });
 
+  it('the same pickle alone, renamed .pth', () => {
+    expect(() => readPth(evil, 'latest_net_G.pth')).toThrow(`latest_net_G.pth ${refusal}`);
+    const harmless = Uint8Array.from([0x80, 2, 0x4b, 7, 0x2e]);
+    expect(() => readPth(harmless, 'seven.pth')).toThrow('seven.pth is a bare Python pickle, not a file torch.save wrote');
+  });
+
   it('builtins.eval through STACK_GLOBAL in a zip', () => {
     const short = (s: string) => [0x8c, s.length, ...ascii(s)];
     const pkl = Uint8Array.from([0x80, 4, ...short('builtins'), ...short('eval'), 0x93, ...short('1'), 0x85, 0x52, 0x2e]);

@@ -45,6 +45,14 @@ export function readPth(bytes: Uint8Array, fileName: string): StateDict {
         're-save it with a recent one: torch.save(torch.load(path), path) with torch >= 1.6',
     );
   }
+  if (bytes[0] === 0x80) {
+    // a bare pickle: read it with the same refusals, so a malicious one is named for what it calls
+    const refuse = () => {
+      throw new Error(`${fileName} is a bare Python pickle, not a file torch.save wrote`);
+    };
+    unpickle(bytes, 0, { fileName, persistentLoad: refuse, rebuild: refuse });
+    refuse();
+  }
   throw new Error(`${fileName} is not a PyTorch checkpoint (it is neither a zip archive nor a legacy torch.save file); pick a .pth file that torch.save wrote`);
 }
 
