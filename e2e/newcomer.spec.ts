@@ -65,9 +65,15 @@ test('try the demo, train, pause, export; the README’s Node and browser code r
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export model (.zip)' }).click()]);
   expect(download.suggestedFilename()).toBe('gan-studio-model.zip');
   const zip = unzipSync(new Uint8Array(readFileSync((await download.path())!)));
-  expect(Object.keys(zip).sort()).toEqual([
+  const names = Object.keys(zip).sort();
+  expect(names.filter((n) => !/^(pytorch|onnx)\//.test(n))).toEqual([
     'README.md', 'gan-studio-layers.js', 'index.html', 'netG_A/netG_A.json', 'netG_A/netG_A.weights.bin',
     'netG_B/netG_B.json', 'netG_B/netG_B.weights.bin', 'package.json', 'translate.mjs',
+  ]);
+  // the same run for PyTorch (the reference's checkpoints folder) and as ONNX, beside it
+  expect(names.filter((n) => n.startsWith('onnx/'))).toEqual(['onnx/netG_A.onnx', 'onnx/netG_B.onnx']);
+  expect(names.filter((n) => n.startsWith('pytorch/')).map((n) => n.replace(/^pytorch\/checkpoints\/[^/]+\//, ''))).toEqual([
+    'README.md', 'latest_net_D_A.pth', 'latest_net_D_B.pth', 'latest_net_G_A.pth', 'latest_net_G_B.pth', 'train_opt.txt',
   ]);
   const readme = new TextDecoder().decode(zip['README.md']);
   // Tiny's unet_32 halves the image 5 times

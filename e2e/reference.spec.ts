@@ -2,7 +2,8 @@
  * The reference's checkpoints in the page: .pth generators imported, translating as Node does with the same weights,
  * a run continued from the full set; a run exported for PyTorch as the reference's checkpoints/<name>/ folder.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync } from 'fflate';
 import { expect, test } from '@playwright/test';
@@ -51,8 +52,8 @@ test('the reference’s .pth generators translate in the page as in Node, and a 
   await expect(summary).toContainText('epoch 3: G_A, G_B');
   await page.getByRole('alert').getByRole('button', { name: 'Dismiss' }).click();
 
-  // the full set with its options file: continue the run at the epoch after the files'
-  await page.getByLabel('Import a model').setInputFiles(readdirSync(RUN).map(runFile));
+  // the folder: the full set with its options file; continue the run at the epoch after the files'
+  await page.getByLabel('Import a checkpoints folder').setInputFiles(fileURLToPath(RUN));
   await expect(summary).toContainText('epoch 3: G_A, G_B, D_A, D_B');
   await page.getByRole('button', { name: /Try demo: Warm/ }).click();
   await expect(page.getByTestId('dataset')).toContainText('A and');

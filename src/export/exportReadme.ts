@@ -13,6 +13,9 @@ export interface ExportInfo {
   options: string;
   /** Image sides the generators take: 2 to the number of their stride-2 convolutions. */
   multiple: number;
+  /** The run's other exports in the zip: `pytorch/checkpoints/<name>/` and `onnx/` (absent: none). */
+  pytorchFolder?: string;
+  onnx?: string[];
 }
 
 /** TF.js as a browser module from a CDN, the version the studio was built with. */
@@ -151,5 +154,19 @@ the RGB bytes from a decoder package instead (\`sharp(file).removeAlpha().raw().
 
 \`\`\`js
 ${nodeSnippet(info)}\`\`\`
-`;
+${otherFormats(info)}`;
+}
+
+/** The README's section on the PyTorch and ONNX exports beside the TF.js one. */
+function otherFormats({ pytorchFolder, onnx }: ExportInfo): string {
+  const parts: string[] = [];
+  if (pytorchFolder) {
+    parts.push(`- \`${pytorchFolder}/\`: the run as the reference's (PyTorch) checkpoint folder: every network's \`.pth\`,
+  \`train_opt.txt\`, and a README with the \`python train.py … --continue_train\` and \`python test.py\` commands.`);
+  }
+  if (onnx?.length) {
+    parts.push(`- ${onnx.map((f) => `\`${f}\``).join(', ')}: each generator as ONNX (opset 17): input \`real\`, output \`fake\`, float32
+  NCHW in [-1, 1], any batch, sides a multiple as above (no padding inside: pad as \`runAtAnySize\` does).`);
+  }
+  return parts.length ? `\n## Also in this zip\n${parts.join('\n')}\n` : '';
 }

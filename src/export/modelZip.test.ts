@@ -43,6 +43,19 @@ describe('the exported model package', () => {
     }
   });
 
+  it('keeps the PyTorch and ONNX exports at their paths, and its README says what they are', async () => {
+    const net = createGenerator({ netG: 'unet_32', ngf: 2 });
+    const bytes = new Uint8Array([1, 2, 3]).buffer;
+    const extras = ['pytorch/checkpoints/run/latest_net_G.pth', 'pytorch/checkpoints/run/train_opt.txt', 'onnx/netG.onnx'].map((name) => ({ name, data: bytes }));
+    const zip = unzipSync(modelZip(await exported(net, 'netG'), 'pix2pix', '', extras));
+    net.dispose();
+    for (const e of extras) expect(zip[e.name], e.name).toEqual(new Uint8Array([1, 2, 3]));
+    const readme = text(zip['README.md']);
+    expect(readme).toContain('## Also in this zip');
+    expect(readme).toContain('`pytorch/checkpoints/run/`: the run as the reference');
+    expect(readme).toContain('`onnx/netG.onnx`: each generator as ONNX (opset 17)');
+  });
+
   it('ships the README’s snippets as files that are the same code', async () => {
     const net = createGenerator({ netG: 'unet_32', ngf: 2 });
     const zip = unzipSync(modelZip([...(await exported(net, 'netG_A')), ...(await exported(net, 'netG_B'))], 'cycle_gan', ''));

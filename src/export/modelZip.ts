@@ -29,7 +29,9 @@ export function modelZip(files: ExportFile[], model: 'pix2pix' | 'cycle_gan', op
   const generators = [...new Set(files.map((f) => folder(f.name)))];
   const json = files.find((f) => f.name.endsWith('.json'));
   if (!json) throw new Error('nothing to pack: the export has no model.json');
-  const info: ExportInfo = { generators, model, options, multiple: sideMultiple(new TextDecoder().decode(json.data)) };
+  const pytorchFolder = extras.find((f) => f.name.startsWith('pytorch/'))?.name.split('/').slice(0, 3).join('/');
+  const onnx = extras.filter((f) => f.name.startsWith('onnx/')).map((f) => f.name);
+  const info: ExportInfo = { generators, model, options, multiple: sideMultiple(new TextDecoder().decode(json.data)), pytorchFolder, onnx };
   const text = (s: string) => new TextEncoder().encode(s);
   const entries: Record<string, Uint8Array> = {
     'README.md': text(exportReadme(info)),

@@ -28,7 +28,8 @@ export interface ExportedFile {
 }
 
 /** A name safe as a folder name: the reference's `--name`. */
-export const runName = (s: string): string => s.replace(/[^\w.-]+/g, '_').replace(/^[._]+/, '') || 'gan_studio_run';
+export const runName = (s: string): string =>
+  s.replace(/[^\w.-]+/g, '_').replace(/_+/g, '_').replace(/^[._]+|[._]+$/g, '') || 'gan_studio_run';
 
 /** The run's networks (our names: `netG`, `netG_A`…) as the reference's checkpoint folder. */
 export async function referenceCheckpointFiles(models: Readonly<Record<string, tf.LayersModel>>, config: RunConfig, info: ReferenceRunInfo): Promise<ExportedFile[]> {

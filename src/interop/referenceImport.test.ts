@@ -80,6 +80,14 @@ describe('a reference run folder', () => {
     expect(() => readReferenceFiles(set)).toThrow(/train_opt\.txt says --ngf 64 but the weights are a resnet_6blocks generator, ngf 4/);
   });
 
+  it('takes latest from a folder of several epochs, as --continue_train does', () => {
+    const set = files().flatMap((f) => (f.name.endsWith('.pth') ? [f, { ...f, name: f.name.replace('/3_net_', '/latest_net_') }] : [f]));
+    const r = readReferenceFiles(set);
+    expect(r).toMatchObject({ epoch: 3, complete: true });
+    expect(r.notes).toContain('the folder holds epochs 3, latest: using latest, taken as epoch 3 (its newest numbered files)');
+    for (const n of Object.values(r.nets)) n.model.dispose();
+  });
+
   it('refuses two epochs of one network, and a mislabelled file', () => {
     const g = bytes(`${folder}/3_net_G_A.pth`);
     expect(() => readReferenceFiles([{ name: 'latest_net_G_A.pth', bytes: g }, { name: '5_net_G_A.pth', bytes: g }])).toThrow(/two files for net_G_A: latest_net_G_A\.pth and 5_net_G_A\.pth/);

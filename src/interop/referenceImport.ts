@@ -66,9 +66,11 @@ export function readReferenceFiles(given: ReferenceFile[]): ReferenceImport {
   const optFile = files.find((f) => /(^|\/)(train_)?opt\.txt$/.test(f.name));
   const options = optFile ? parseOptionsFile(new TextDecoder().decode(optFile.bytes), baseName(optFile.name)) : null;
 
+  const notes: string[] = [];
+  const { chosen, latestAtLeast } = oneEpoch(pths, notes);
   // the reference's names first; a lone file of another name is taken for what its keys say
   const byName = new Map<string, { file: ReferenceFile; epoch: string | null }>();
-  for (const f of pths) {
+  for (const f of chosen) {
     const m = NET_FILE.exec(f.name);
     const ref = m ? `${m[2]}${m[3] ? `_${m[3]}` : ''}` : null;
     const key = ref ?? `?${f.name}`;
@@ -78,7 +80,6 @@ export function readReferenceFiles(given: ReferenceFile[]): ReferenceImport {
   }
   const use_dropout = options ? !options.config.train.no_dropout : undefined;
   const nets: Record<string, ImportedNet> = {};
-  const notes: string[] = [];
   const epochs = new Set<string>();
   for (const [key, { file, epoch }] of byName) {
     const net = importNetwork(readPth(file.bytes, baseName(file.name)), baseName(file.name), { use_dropout });
@@ -97,7 +98,7 @@ export function readReferenceFiles(given: ReferenceFile[]): ReferenceImport {
   }
   if (epochs.size > 1) throw new Error(`the files come from different epochs (${[...epochs].join(', ')}): choose one epoch's files`);
   const numeric = [...epochs].find((e) => /^\d+$/.test(e));
-  const epoch = numeric ? Number(numeric) : null;
+  const epoch = numeric ? Number(numeric) : latestAtLeast;
 
   const cycle = Object.keys(nets).some((n) => /_(A|B)$/.test(n));
   const model: ModelName = options?.config.train.model ?? (cycle ? 'cycle_gan' : 'pix2pix');
@@ -131,9 +132,27 @@ export function readReferenceFiles(given: ReferenceFile[]): ReferenceImport {
       `${missing.map((m) => m.slice(3)).join(', ')} not among the files: ${missing.every((m) => m.startsWith('netD')) ? 'to fine-tune, the discriminators start fresh, initialised as the reference does (normal, std 0.02)' : 'translation works with what is here; training needs every generator'}`,
     );
   }
+  if (complete && epoch === null) notes.push('the file names do not say the epoch (latest): a run from them starts at epoch 1 of the schedule');
   if (!options) notes.push('no train_opt.txt: the other options are the reference’s defaults for ' + model);
   if (G.role === 'G' && !G.dropoutKnown && !options) notes.push(`dropout cannot be read from U-Net weights: the ${model} default (${train.no_dropout ? 'off' : 'on'}) applies`);
   return { model, nets, config: { ...config, train }, epoch, name: options?.name ?? runFolder(pths[0].name), complete, canTrain, notes };
+}
+
+/**
+ * A reference folder keeps every saved epoch (`5_net_G_A.pth`, …, `latest_net_G_A.pth`): take `latest`, as its
+ * `--continue_train` does, or else the newest; `latest` is at least the newest numbered epoch. Loose files are
+ * taken as chosen.
+ */
+function oneEpoch(pths: ReferenceFile[], notes: string[]): { chosen: ReferenceFile[]; latestAtLeast: number | null } {
+  const label = (f: ReferenceFile) => NET_FILE.exec(f.name)?.[1];
+  const labels = [...new Set(pths.map(label).filter((l): l is string => !!l))];
+  if (!pths.some((f) => f.name.includes('/')) || labels.length < 2) return { chosen: pths, latestAtLeast: null };
+  const numbers = labels.filter((l) => /^\d+$/.test(l)).map(Number);
+  const newest = numbers.length ? Math.max(...numbers) : null;
+  const pick = labels.includes('latest') ? 'latest' : String(newest);
+  const latestAtLeast = pick === 'latest' ? newest : null;
+  notes.push(`the folder holds epochs ${labels.join(', ')}: using ${pick}${latestAtLeast !== null ? `, taken as epoch ${latestAtLeast} (its newest numbered files)` : ''}`);
+  return { chosen: pths.filter((f) => label(f) === pick || !label(f)), latestAtLeast };
 }
 
 /** `checkpoints/<name>/x.pth` → `<name>`. */

@@ -94,6 +94,30 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
   };
   useEffect(() => () => separate?.files.forEach((f) => URL.revokeObjectURL(f.url)), [separate]);
 
+  /** Reads TF.js model files, or the reference's .pth files (with its options file, or its folder zipped). */
+  const importFiles = async (input: HTMLInputElement) => {
+    const files = Array.from(input.files ?? []).filter((f) => !f.name.startsWith('.'));
+    input.value = '';
+    if (!files.length) return;
+    setBusy('Reading…');
+    try {
+      if (files.some((f) => /\.(pth|zip|txt)$/i.test(f.name))) {
+        const r = await request<ReferenceSummary>(() => client.send({ type: 'importReference', files }), (ev) => (ev.type === 'referenceImported' ? ev.summary : undefined));
+        setReference(r);
+        setImported(`PyTorch ${r.networks.filter((n) => n.startsWith('G')).join(' and ')}`);
+      } else {
+        const r = await request<string>(() => client.send({ type: 'importModel', files }), (ev) => (ev.type === 'modelImported' ? ev.name : undefined));
+        setReference(null);
+        setImported(r);
+      }
+      setUseImported(true);
+    } catch (err) {
+      useStudio.getState().apply({ type: 'error', message: (err as Error).message, recoverable: true });
+    } finally {
+      setBusy(null);
+    }
+  };
+
   const translate = async (file: File) => {
     setBusy('Translating…');
     try {
@@ -167,35 +191,13 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
       <div className="translate">
         <label>
           Import a model{' '}
-          <input
-            type="file"
-            multiple
-            accept=".json,.bin,.pth,.txt,.zip"
-            aria-label="Import a model"
-            onChange={async (e) => {
-              const files = Array.from(e.target.files ?? []);
-              e.target.value = '';
-              if (!files.length) return;
-              setBusy('Reading…');
-              try {
-                if (files.some((f) => /\.(pth|zip|txt)$/i.test(f.name))) {
-                  const r = await request<ReferenceSummary>(() => client.send({ type: 'importReference', files }), (ev) => (ev.type === 'referenceImported' ? ev.summary : undefined));
-                  setReference(r);
-                  setImported(`PyTorch ${r.networks.filter((n) => n.startsWith('G')).join(' and ')}`);
-                } else {
-                  const r = await request<string>(() => client.send({ type: 'importModel', files }), (ev) => (ev.type === 'modelImported' ? ev.name : undefined));
-                  setReference(null);
-                  setImported(r);
-                }
-                setUseImported(true);
-              } catch (err) {
-                useStudio.getState().apply({ type: 'error', message: (err as Error).message, recoverable: true });
-              } finally {
-                setBusy(null);
-              }
-            }}
-          />
+          <input type="file" multiple accept=".json,.bin,.pth,.txt,.zip" aria-label="Import a model" onChange={(e) => importFiles(e.target)} />
         </label>
+        <label>
+          or a checkpoints folder{' '}
+          <input type="file" {...{ webkitdirectory: '' }} aria-label="Import a checkpoints folder" onChange={(e) => importFiles(e.target)} />
+        </label>
+
         <span className="muted small">TF.js model.json + weights, or the reference’s .pth files (with its train_opt.txt, or its checkpoints folder zipped)</span>
         {reference && (
           <ReferenceImportCard
