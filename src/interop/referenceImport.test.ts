@@ -122,3 +122,12 @@ describe('a run exported for the reference', () => {
     trainer.dispose();
   });
 });
+
+describe('a set that fails part way', () => {
+  it('frees the networks it had built', () => {
+    const before = tf.memory().numTensors;
+    const g = bytes('tiny_cyclegan/3_net_G_A.pth');
+    expect(() => readReferenceFiles([{ name: 'latest_net_G_A.pth', bytes: g }, { name: 'latest_net_G_B.pth', bytes: g.slice(0, 500) }])).toThrow(/latest_net_G_B\.pth is cut short/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

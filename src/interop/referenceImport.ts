@@ -58,8 +58,18 @@ function expand(files: ReferenceFile[]): ReferenceFile[] {
 
 const baseName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
-/** Reads a set of reference files; throws naming the file for anything that cannot be used. */
+/** Reads a set of reference files; throws naming the file for anything that cannot be used (built networks freed). */
 export function readReferenceFiles(given: ReferenceFile[]): ReferenceImport {
+  const built: ImportedNet[] = [];
+  try {
+    return readSet(given, built);
+  } catch (e) {
+    for (const n of built) n.model.dispose();
+    throw e;
+  }
+}
+
+function readSet(given: ReferenceFile[], built: ImportedNet[]): ReferenceImport {
   const files = expand(given);
   const pths = files.filter((f) => /\.pth$/i.test(f.name));
   if (!pths.length) throw new Error(`no .pth file among ${given.map((f) => f.name).join(', ')}: choose the reference's latest_net_G*.pth files (or a zip of its checkpoints/<name>/ folder)`);
@@ -83,6 +93,7 @@ export function readReferenceFiles(given: ReferenceFile[]): ReferenceImport {
   const epochs = new Set<string>();
   for (const [key, { file, epoch }] of byName) {
     const net = importNetwork(readPth(file.bytes, baseName(file.name)), baseName(file.name), { use_dropout });
+    built.push(net);
     let ours = key.startsWith('?') ? null : `net${key}`;
     if (!ours) {
       // a file named otherwise: one generator is netG, one discriminator netD
