@@ -88,6 +88,13 @@ describe('a reference run folder', () => {
     for (const n of Object.values(r.nets)) n.model.dispose();
   });
 
+  it('takes a lone generator (as the reference’s pretrained models ship) for one direction', () => {
+    const r = readReferenceFiles([{ name: 'latest_net_G.pth', bytes: bytes('tiny_cyclegan/3_net_G_A.pth') }]);
+    expect(r).toMatchObject({ model: 'pix2pix', modelGuessed: true, canTrain: true, complete: false, epoch: null });
+    expect(r.notes.join('\n')).toMatch(/a lone generator: it translates one way/);
+    for (const n of Object.values(r.nets)) n.model.dispose();
+  });
+
   it('refuses two epochs of one network, and a mislabelled file', () => {
     const g = bytes(`${folder}/3_net_G_A.pth`);
     expect(() => readReferenceFiles([{ name: 'latest_net_G_A.pth', bytes: g }, { name: '5_net_G_A.pth', bytes: g }])).toThrow(/two files for net_G_A: latest_net_G_A\.pth and 5_net_G_A\.pth/);

@@ -21,6 +21,8 @@ export interface ReferenceFile {
 /** What an import holds. */
 export interface ReferenceImport {
   model: ModelName;
+  /** True when nothing named the model (a lone generator, no options file): `model` is a guess for training. */
+  modelGuessed: boolean;
   /** Our names (`netG`, `netG_A`, …) → the network read. */
   nets: Record<string, ImportedNet>;
   /** The run's options: the options file's, or the reference's defaults with what the weights tell. */
@@ -113,6 +115,9 @@ function readSet(given: ReferenceFile[], built: ImportedNet[]): ReferenceImport 
 
   const cycle = Object.keys(nets).some((n) => /_(A|B)$/.test(n));
   const model: ModelName = options?.config.train.model ?? (cycle ? 'cycle_gan' : 'pix2pix');
+  const modelGuessed = !options && !cycle && !nets.netD;
+  // the reference's published CycleGAN models ship one direction as a lone latest_net_G.pth (its test model loads it)
+  if (modelGuessed) notes.push('a lone generator: it translates one way (as the reference’s pretrained models and its test model do); fine-tuning trains it as pix2pix on paired data');
   const expected = model === 'cycle_gan' ? ['netG_A', 'netG_B', 'netD_A', 'netD_B'] : ['netG', 'netD'];
   const strays = Object.keys(nets).filter((n) => !expected.includes(n));
   if (strays.length) throw new Error(`${strays.map((s) => s.slice(3)).join(', ')} do not belong to a ${model} run (its networks: ${expected.map((e) => e.slice(3)).join(', ')})`);
@@ -146,7 +151,7 @@ function readSet(given: ReferenceFile[], built: ImportedNet[]): ReferenceImport 
   if (complete && epoch === null) notes.push('the file names do not say the epoch (latest): a run from them starts at epoch 1 of the schedule');
   if (!options) notes.push('no train_opt.txt: the other options are the reference’s defaults for ' + model);
   if (G.role === 'G' && !G.dropoutKnown && !options) notes.push(`dropout cannot be read from U-Net weights: the ${model} default (${train.no_dropout ? 'off' : 'on'}) applies`);
-  return { model, nets, config: { ...config, train }, epoch, name: options?.name ?? runFolder(pths[0].name), complete, canTrain, notes };
+  return { model, modelGuessed, nets, config: { ...config, train }, epoch, name: options?.name ?? runFolder(pths[0].name), complete, canTrain, notes };
 }
 
 /**

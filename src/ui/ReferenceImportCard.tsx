@@ -21,7 +21,8 @@ export function ReferenceImportCard({ summary, onStart }: { summary: ReferenceSu
     <div className="reference" data-testid="reference-summary">
       <p className="small">
         <strong>
-          PyTorch {summary.model} checkpoint{summary.name ? ` “${summary.name}”` : ''}
+          {summary.modelGuessed ? 'PyTorch generator' : `PyTorch ${summary.model} checkpoint`}
+          {summary.name ? ` “${summary.name}”` : ''}
           {summary.epoch !== null ? `, epoch ${summary.epoch}` : ''}
         </strong>
         : {summary.networks.join(', ')}. Translate with it below.

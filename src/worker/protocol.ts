@@ -61,6 +61,8 @@ export interface EngineReport {
 /** What an imported reference checkpoint holds, as the page shows it. */
 export interface ReferenceSummary {
   model: 'pix2pix' | 'cycle_gan';
+  /** Nothing named the model (a lone generator, no options file): `model` is what fine-tuning would train. */
+  modelGuessed: boolean;
   /** The run's name (its `checkpoints/<name>/` folder), if the files tell. */
   name: string | null;
   /** Epochs trained, from `<epoch>_net_*.pth` (null: `latest`). */

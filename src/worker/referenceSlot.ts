@@ -25,6 +25,7 @@ export class ReferenceSlot {
     const r = next;
     return {
       model: r.model,
+      modelGuessed: r.modelGuessed,
       name: r.name,
       epoch: r.epoch,
       networks: ORDER.filter((n) => r.nets[`net${n}`]),
