@@ -6,18 +6,10 @@ import { createGenerator } from '../model';
 import type { GeneratorOptions } from '../model';
 import { generatorToOnnx } from './onnx';
 import type { BatchNormExport } from './onnx';
+import { seededRandom } from '../data/demoShapes';
 
-/** mulberry32: a seeded uniform [0, 1) so every run draws the same weights and inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded uniform [0, 1) so every run draws the same weights and inputs. */
+const rng = seededRandom;
 const uniform = (r: () => number, n: number, lo: number, hi: number) =>
   Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
 const normal = (r: () => number, n: number, std: number) =>
