@@ -88,6 +88,8 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
 
   const fail = (what: string): Error => new Error(`${file} is not a readable checkpoint: ${what} at byte ${at}`);
   const need = (n: number, what: string): number => {
+    // a negative length (BINSTRING's is signed) would move backwards and loop
+    if (!Number.isSafeInteger(n) || n < 0) throw fail(`${what} has a length of ${n}`);
     if (n > bytes.length - pos) {
       throw new PickleTruncated(`${file} is cut short: ${what} of ${n} bytes at byte ${at} runs past the end of the file (${bytes.length} bytes); download it again`);
     }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { unpickle } from './pickle';
+import { PickleWriter, unpickle } from './pickle';
 import { readPth, writePth } from './pth';
 import { float32Of, float32Tensor, int64Scalar, type StateDict, type TorchTensor } from './stateDict';
 import { storedZip } from './storedZip';
@@ -131,6 +131,18 @@ describe('readPth refuses bad files with a message that names the file and the f
   it('the same pickle as data.pkl in a zip', () => {
     const zip = storedZip([['archive/data.pkl', evil], ['archive/version', Uint8Array.from(ascii('3\n'))]]);
     expect(() => readPth(zip, 'latest_net_G.pth')).toThrow(`latest_net_G.pth ${refusal}`);
+  });
+
+  it('a negative string length (which would loop) and tensors that would unpack to gigabytes', () => {
+    expect(() => readPth(Uint8Array.from([0x80, 2, 0x54, 0xfb, 0xff, 0xff, 0xff, 0x2e]), 'loop.pth')).toThrow('loop.pth is not a readable checkpoint: a string has a length of -5');
+    // one float, seen through a 100000×100000 view of stride 0
+    const w = new PickleWriter();
+    w.op(0x80, 2).global('collections', 'OrderedDict').op(0x29, 0x52, 0x28);
+    w.str('w').global('torch._utils', '_rebuild_tensor_v2').op(0x28);
+    w.op(0x28).interned('storage').global('torch', 'FloatStorage').str('0').interned('cpu').int(1).op(0x74, 0x51);
+    w.int(0).intTuple([100000, 100000]).intTuple([0, 0]).op(0x89).global('collections', 'OrderedDict').op(0x29, 0x52, 0x74, 0x52, 0x75, 0x2e);
+    const zip = storedZip([['a/data.pkl', w.bytes()], ['a/data/0', new Uint8Array(4)]]);
+    expect(() => readPth(zip, 'bomb.pth')).toThrow('bomb.pth is not a readable checkpoint: its tensors add up to more than the file could hold');
   });
 
   it('the same pickle alone, renamed .pth', () => {

@@ -59,9 +59,20 @@ export function readPth(bytes: Uint8Array, fileName: string): StateDict {
 /** The zip format (PyTorch >= 1.6): `<prefix>/data.pkl` plus raw storages in `<prefix>/data/<key>`. */
 function readZip(bytes: Uint8Array, fileName: string): StateDict {
   let files: Record<string, Uint8Array>;
+  // only torch's records, and no more than the file could hold stored: a crafted zip cannot claim gigabytes
+  let claimed = 0;
+  const budget = byteBudget(bytes);
   try {
-    files = unzipSync(bytes);
+    files = unzipSync(bytes, {
+      filter: (f) => {
+        if (!/^[^/]+\/(data\.pkl|data\/[^/]+|version|byteorder)$/.test(f.name)) return false;
+        claimed += f.originalSize;
+        if (claimed > budget) throw new Error(`${fileName} claims ${claimed} bytes unpacked from ${bytes.length}: not a file torch.save wrote`);
+        return true;
+      },
+    });
   } catch (e) {
+    if ((e as Error).message.startsWith(fileName)) throw e;
     if (!hasEndOfCentralDirectory(bytes)) {
       throw new Error(`${fileName} is cut short: its zip archive has no central directory (the file ends after ${bytes.length} bytes); download it again`);
     }
@@ -78,8 +89,11 @@ function readZip(bytes: Uint8Array, fileName: string): StateDict {
     return new StorageRef(record, 0);
   }).value;
   for (const record of records.values()) record.bytes = files[`${prefix}data/${record.key}`];
-  return stateDictOf(value, fileName);
+  return stateDictOf(value, fileName, byteBudget(bytes));
 }
+
+/** Bytes a state dict read from a file may add up to: views may share a storage, never by much. */
+const byteBudget = (file: Uint8Array): number => 4 * file.length + (1 << 20);
 
 /** True when the last 64 kB hold a zip end-of-central-directory record. */
 function hasEndOfCentralDirectory(bytes: Uint8Array): boolean {
@@ -98,7 +112,7 @@ function readLegacy(bytes: Uint8Array, fileName: string): StateDict {
   const magic = header(0);
   if (magic.value !== MAGIC_NUMBER) throw new Error(`${fileName} is not a PyTorch checkpoint (a legacy header with the wrong magic number)`);
   const protocol = header(magic.end);
-  if (protocol.value !== 1001) throw new Error(`${fileName} uses torch.save protocol ${String(protocol.value)}, not 1001; re-save it with a recent torch`);
+  if (protocol.value !== 1001) throw new Error(`${fileName} uses torch.save protocol ${typeof protocol.value === 'number' || typeof protocol.value === 'bigint' ? String(protocol.value) : aType(protocol.value)}, not 1001; re-save it with a recent torch`);
   const sysInfo = header(protocol.end);
   const littleEndian = !(sysInfo.value instanceof PyDict) || sysInfo.value.entries.get('little_endian') !== false;
 
@@ -109,9 +123,9 @@ function readLegacy(bytes: Uint8Array, fileName: string): StateDict {
     if (!(view instanceof PyTuple)) return new StorageRef(record, 0);
     // An old storage view: (view_key, element offset, size) into the root storage
     const [viewKey, offset] = view.items;
-    if (typeof offset !== 'number') throw new Error(`${fileName} is not a readable checkpoint: a storage view without an offset`);
-    const ref = views.get(String(viewKey)) ?? new StorageRef(record, offset);
-    views.set(String(viewKey), ref);
+    if (typeof viewKey !== 'string' || !isCount(offset)) throw new Error(`${fileName} is not a readable checkpoint: a storage view without a key and an offset`);
+    const ref = views.get(viewKey) ?? new StorageRef(record, offset);
+    views.set(viewKey, ref);
     return ref;
   });
   const keys = header(obj.end);
@@ -119,8 +133,9 @@ function readLegacy(bytes: Uint8Array, fileName: string): StateDict {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = keys.end;
   for (const key of keys.value) {
-    const record = records.get(String(key));
-    if (!record) throw new Error(`${fileName} is not a readable checkpoint: it stores storage '${String(key)}', which no tensor names`);
+    if (typeof key !== 'string') throw new Error(`${fileName} is not a readable checkpoint: its storage list holds ${aType(key)}`);
+    const record = records.get(key);
+    if (!record) throw new Error(`${fileName} is not a readable checkpoint: it stores storage '${key}', which no tensor names`);
     const size = ELEMENT_SIZE[record.dtype];
     if (pos + 8 > bytes.length) throw new Error(`${fileName} is cut short: storage '${record.key}' starts past the end of the file (${bytes.length} bytes); download it again`);
     const count = Number(view.getBigInt64(pos, true));
@@ -132,7 +147,7 @@ function readLegacy(bytes: Uint8Array, fileName: string): StateDict {
     if (!littleEndian) swapBytes(record.bytes, size);
     pos += count * size;
   }
-  return stateDictOf(obj.value, fileName);
+  return stateDictOf(obj.value, fileName, byteBudget(bytes));
 }
 
 /** Unpickles with torch's tensor rebuilders, collecting storages in `records`. */
@@ -162,12 +177,15 @@ function unpickleWithStorages(
 function storageFromPid(pid: unknown, fileName: string, minLength: number): [StorageRecord, unknown] {
   const items = pid instanceof PyTuple ? pid.items : [];
   const [kind, type, key, , count, view] = items;
-  if (items.length < minLength || kind !== 'storage' || !(type instanceof PyGlobal) || !(type.name in STORAGE_DTYPES) || typeof count !== 'number') {
+  if (items.length < minLength || kind !== 'storage' || !(type instanceof PyGlobal) || !Object.hasOwn(STORAGE_DTYPES, type.name) || typeof key !== 'string' || !isCount(count)) {
     throw new Error(`${fileName} is not a readable checkpoint: a persistent id that is not a torch storage`);
   }
   const dtype = STORAGE_DTYPES[type.name as keyof typeof STORAGE_DTYPES];
-  return [{ key: String(key), dtype, numel: count }, view];
+  return [{ key, dtype, numel: count }, view];
 }
+
+/** A whole number ≥ 0 that indexes safely (offsets, sizes, strides from the file). */
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /** Our implementations of torch._utils' rebuilders: they only record where a tensor's elements are. */
 function rebuild(fn: Rebuilder, args: readonly unknown[], fileName: string): TensorRef {
@@ -177,8 +195,8 @@ function rebuild(fn: Rebuilder, args: readonly unknown[], fileName: string): Ten
   if (fn === 'torch._utils._rebuild_parameter') return args[0] instanceof TensorRef ? args[0] : bad();
   const [storage, offset, size, stride] = args;
   const ints = (t: unknown): number[] =>
-    t instanceof PyTuple && t.items.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 0) ? (t.items as number[]) : bad();
-  if (!(storage instanceof StorageRef) || typeof offset !== 'number') return bad();
+    t instanceof PyTuple && t.items.every(isCount) ? (t.items as number[]) : bad();
+  if (!(storage instanceof StorageRef) || !isCount(offset)) return bad();
   const shape = ints(size);
   const strides = ints(stride);
   if (shape.length !== strides.length) return bad();
@@ -186,15 +204,20 @@ function rebuild(fn: Rebuilder, args: readonly unknown[], fileName: string): Ten
 }
 
 /** The top object as a state dict (a `state_dict` entry unwrapped), each tensor gathered into contiguous bytes. */
-function stateDictOf(value: unknown, fileName: string): StateDict {
+function stateDictOf(value: unknown, fileName: string, budget: number): StateDict {
   let dict = value;
   if (dict instanceof PyDict && dict.entries.get('state_dict') instanceof PyDict) dict = dict.entries.get('state_dict');
   if (!(dict instanceof PyDict)) throw new Error(`${fileName} holds ${aType(value)}, not a state dict of tensors`);
   const out: StateDict = new Map();
+  let total = 0;
   for (const [key, t] of dict.entries) {
     if (typeof key !== 'string' || !(t instanceof TensorRef)) {
-      throw new Error(`${fileName} holds ${aType(dict)} whose entry ${JSON.stringify(key)} is ${aType(t)}, not a state dict of tensors`);
+      const name = typeof key === 'string' ? JSON.stringify(key) : `keyed by ${aType(key)}`;
+      throw new Error(`${fileName} holds ${aType(dict)} whose entry ${name} is ${aType(t)}, not a state dict of tensors`);
     }
+    // stride-0 or repeated views could make a small file unpack to gigabytes
+    total += numel(t.size) * ELEMENT_SIZE[t.storage.record.dtype];
+    if (!Number.isSafeInteger(total) || total > budget) throw new Error(`${fileName} is not a readable checkpoint: its tensors add up to more than the file could hold`);
     out.set(key, { dtype: t.storage.record.dtype, shape: t.size, bytes: gather(t, key, fileName) });
   }
   return out;
