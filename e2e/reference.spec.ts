@@ -61,6 +61,7 @@ test('the reference’s .pth generators translate in the page as in Node, and a 
   await expect.poll(() => page.evaluate(() => window.__studio!.store.getState().progress?.step ?? 0), { timeout: 120_000 }).toBeGreaterThanOrEqual(2);
   const progress = await page.evaluate(() => window.__studio!.store.getState().progress!);
   expect(progress.epoch).toBe(4);
+  expect(progress.step).toBeGreaterThan(3 * 200); // the step count goes on from three epochs of the 200-image demo
   expect(progress.epochs).toBe(10); // n_epochs 5 + n_epochs_decay 5, from train_opt.txt
   await expect(page.getByLabel('ngf', { exact: true })).toHaveValue('4');
 });

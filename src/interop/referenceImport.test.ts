@@ -9,7 +9,7 @@ import tiny from './fixtures/nets/tiny.json';
 import { importNetwork } from './inferNetwork';
 import { readPth } from './pth';
 import { referenceCheckpointFiles } from './referenceExport';
-import { readReferenceFiles } from './referenceImport';
+import { readReferenceFiles, startEpoch } from './referenceImport';
 import { parseOptionsFile } from './referenceOptions';
 
 const DIR = new URL('./fixtures/nets/', import.meta.url);
@@ -93,6 +93,26 @@ describe('a reference run folder', () => {
     expect(r).toMatchObject({ model: 'pix2pix', modelGuessed: true, canTrain: true, complete: false, epoch: null });
     expect(r.notes.join('\n')).toMatch(/a lone generator: it translates one way/);
     for (const n of Object.values(r.nets)) n.model.dispose();
+  });
+
+  it('refuses files of different runs, and two files for one network', () => {
+    const gA = bytes(`${folder}/3_net_G_A.pth`);
+    const other = bytes('resnet_9blocks_instance_dropout_G.pth');
+    expect(() => readReferenceFiles([{ name: '3_net_G_A.pth', bytes: gA }, { name: '3_net_G_B.pth', bytes: other }])).toThrow(
+      /3_net_G_B\.pth is a resnet_9blocks generator, ngf 4, instance norm, dropout, 3 → 3 channels, which does not fit the cycle_gan run the other files make \(it needs model\.10\.conv_block\.5\.weight \[16, 16, 3, 3\]\)/,
+    );
+    expect(() => readReferenceFiles([{ name: 'generator.pth', bytes: gA }, { name: 'latest_net_G.pth', bytes: gA }])).toThrow(/latest_net_G\.pth and generator\.pth are both G/);
+  });
+
+  it('reads the run’s channels the right way round from G_B alone, and starts a run of an incomplete set at epoch 1', () => {
+    const r = readReferenceFiles([{ name: 'latest_net_G_B.pth', bytes: bytes('resnet_6blocks_none_G.pth') }]);
+    expect(r.config.train).toMatchObject({ model: 'cycle_gan', input_nc: 1, output_nc: 3 });
+    expect(r.canTrain).toBe(false);
+    for (const n of Object.values(r.nets)) n.model.dispose();
+    const gens = readReferenceFiles(files().filter((f) => /G_[AB]/.test(f.name)));
+    expect(gens).toMatchObject({ epoch: 3, complete: false });
+    expect(startEpoch(gens)).toBe(1);
+    for (const n of Object.values(gens.nets)) n.model.dispose();
   });
 
   it('refuses two epochs of one network, and a mislabelled file', () => {

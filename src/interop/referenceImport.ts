@@ -7,7 +7,9 @@ import { unzipSync } from 'fflate';
 import { defaultRunConfig } from '../config/runConfig';
 import type { RunConfig } from '../config/runConfig';
 import type { ModelName } from '../model/options';
-import { describe as describeNet, importNetwork } from './inferNetwork';
+import { describe as describeNet, importNetwork, modulesOf } from './inferNetwork';
+import { referenceKeys, runModules } from './referenceNets';
+import type { RefModule } from './referenceNets';
 import type { ImportedNet } from './inferNetwork';
 import { readPth } from './pth';
 import { parseOptionsFile } from './referenceOptions';
@@ -92,6 +94,7 @@ function readSet(given: ReferenceFile[], built: ImportedNet[]): ReferenceImport 
   }
   const use_dropout = options ? !options.config.train.no_dropout : undefined;
   const nets: Record<string, ImportedNet> = {};
+  const fileOf: Record<string, string> = {};
   const epochs = new Set<string>();
   for (const [key, { file, epoch }] of byName) {
     const net = importNetwork(readPth(file.bytes, baseName(file.name)), baseName(file.name), { use_dropout });
@@ -100,12 +103,13 @@ function readSet(given: ReferenceFile[], built: ImportedNet[]): ReferenceImport 
     if (!ours) {
       // a file named otherwise: one generator is netG, one discriminator netD
       ours = net.inferred.role === 'G' ? 'netG' : 'netD';
-      if (nets[ours]) throw new Error(`${baseName(file.name)}: name the files as the reference does (latest_net_G_A.pth, latest_net_D_A.pth, …) when importing several`);
     }
     if (ours.startsWith('netG') !== (net.inferred.role === 'G')) {
       throw new Error(`${baseName(file.name)} holds a ${net.inferred.role === 'G' ? 'generator' : 'discriminator'}, not the ${ours.slice(3)} its name says`);
     }
+    if (nets[ours]) throw new Error(`${baseName(file.name)} and ${fileOf[ours]} are both ${ours.slice(3)}: import one of them`);
     nets[ours] = net;
+    fileOf[ours] = baseName(file.name);
     if (epoch) epochs.add(epoch);
     notes.push(`${baseName(file.name)}: ${net.summary}${net.dropped.length ? `; dropped ${net.dropped.join(' and ')}` : ''}`);
   }
@@ -136,10 +140,22 @@ function readSet(given: ReferenceFile[], built: ImportedNet[]): ReferenceImport 
         if (String(train[k]) !== String(o[k])) throw new Error(`${baseName(optFile!.name)} says --${k} ${train[k]} but the weights are a ${describeNet(G)}`);
       }
     }
-    Object.assign(train, { netG: o.netG, ngf: o.ngf, norm: o.norm, input_nc: o.input_nc, output_nc: o.output_nc });
+    // G_B maps B → A: the run's input_nc is its output
+    const reversed = !nets.netG_A && !!nets.netG_B;
+    Object.assign(train, { netG: o.netG, ngf: o.ngf, norm: o.norm, input_nc: reversed ? o.output_nc : o.input_nc, output_nc: reversed ? o.input_nc : o.output_nc });
     if (G.dropoutKnown) train.no_dropout = !o.use_dropout;
   }
   if (D?.role === 'D') Object.assign(train, { netD: D.options.netD, ndf: D.options.ndf, n_layers_D: D.options.n_layers_D });
+  // every network must be the one the run makes (same norm, channels that chain), or the files mix runs
+  const layouts = runModules(train);
+  for (const [name, net] of Object.entries(nets)) {
+    const keys = (m: RefModule[]) => referenceKeys(m).map((k) => `${k.key} [${k.shape.join(', ')}]`);
+    const [want, have] = [keys(layouts[name]), keys(modulesOf(net.inferred))];
+    const first = want.find((k, i) => k !== have[i]) ?? have[want.length];
+    if (first !== undefined || want.length !== have.length) {
+      throw new Error(`${fileOf[name]} is a ${describeNet(net.inferred)}, which does not fit the ${model} run the other files make (it needs ${first ?? 'fewer keys'}): are they from one run?`);
+    }
+  }
   const complete = expected.every((n) => nets[n]);
   const canTrain = gens.every((n) => nets[n]);
   const missing = expected.filter((n) => !nets[n]);
@@ -170,6 +186,9 @@ function oneEpoch(pths: ReferenceFile[], notes: string[]): { chosen: ReferenceFi
   notes.push(`the folder holds epochs ${labels.join(', ')}: using ${pick}${latestAtLeast !== null ? `, taken as epoch ${latestAtLeast} (its newest numbered files)` : ''}`);
   return { chosen: pths.filter((f) => label(f) === pick || !label(f)), latestAtLeast };
 }
+
+/** The epoch a run from an import starts at: the next one when every network and the epoch are known, else 1 (fine-tuning). */
+export const startEpoch = (r: Pick<ReferenceImport, 'complete' | 'epoch'>): number => (r.complete && r.epoch !== null ? r.epoch + 1 : 1);
 
 /** `checkpoints/<name>/x.pth` → `<name>`. */
 function runFolder(path: string): string | null {

@@ -200,7 +200,7 @@ export function parseOptionsFile(text: string, fileName: string): ParsedOptions 
     values[m[1]] = m[2].replace(/\s*\[default: .*\]$/, '').trim();
   }
   const keys = Object.keys(values);
-  const known = keys.filter((k) => k in BASE_DEFAULTS || k in OLD_NAMES || OTHER_KNOWN.includes(k));
+  const known = keys.filter((k) => Object.hasOwn(BASE_DEFAULTS, k) || Object.hasOwn(OLD_NAMES, k) || OTHER_KNOWN.includes(k));
   if (known.length < 3 || other > keys.length) {
     fail(`is not an options file of pytorch-CycleGAN-and-pix2pix: expected lines like "netG: resnet_9blocks" between "----------------- Options ---------------" and "----------------- End -------------------" (the train_opt.txt or opt.txt in checkpoints/<name>/)`);
   }
@@ -255,7 +255,7 @@ function unusedNotes(values: Record<string, string>, model: ModelName): string[]
   }
   if (values.max_dataset_size && values.max_dataset_size !== 'inf') notes.push(`max_dataset_size ${values.max_dataset_size}: the studio trains on every image it is given`);
   if (values.serial_batches === 'True') notes.push('serial_batches: the studio draws B images at random, as the reference does without it');
-  const unknown = Object.keys(values).filter((k) => !(k in BASE_DEFAULTS) && !(k in OLD_NAMES) && !OTHER_KNOWN.includes(k) && !SUPPORTED.has(k) && k !== 'isTrain' && k !== 'gpu_ids');
+  const unknown = Object.keys(values).filter((k) => !Object.hasOwn(BASE_DEFAULTS, k) && !Object.hasOwn(OLD_NAMES, k) && !OTHER_KNOWN.includes(k) && !SUPPORTED.has(k) && k !== 'isTrain' && k !== 'gpu_ids');
   if (unknown.length) notes.push(`options the reference does not have (a fork's?), not used here: ${unknown.join(', ')}`);
   return notes;
 }

@@ -79,15 +79,18 @@ export function loadStateDict(model: tf.LayersModel, modules: readonly RefModule
   for (const [i, mod] of modules.entries()) {
     const at = (name: string) => sd.get(`${mod.prefix}.${name}`)!;
     const values: tf.Tensor[] = [];
-    if (mod.kind === 'conv' || mod.kind === 'convT') {
-      const w = at('weight');
-      values.push(tf.tensor(permute(float32Of(w), w.shape, FROM_TORCH), FROM_TORCH.map((p) => w.shape[p])));
-      if (mod.bias) values.push(tf.tensor(float32Of(at('bias'))));
-    } else if (mod.kind === 'batch') {
-      for (const name of ['weight', 'bias', 'running_mean', 'running_var']) values.push(tf.tensor(float32Of(at(name))));
+    try {
+      if (mod.kind === 'conv' || mod.kind === 'convT') {
+        const w = at('weight');
+        values.push(tf.tensor(permute(float32Of(w), w.shape, FROM_TORCH), FROM_TORCH.map((p) => w.shape[p])));
+        if (mod.bias) values.push(tf.tensor(float32Of(at('bias'))));
+      } else if (mod.kind === 'batch') {
+        for (const name of ['weight', 'bias', 'running_mean', 'running_var']) values.push(tf.tensor(float32Of(at(name))));
+      }
+      if (values.length) layers[i].setWeights(values);
+    } finally {
+      tf.dispose(values);
     }
-    if (values.length) layers[i].setWeights(values);
-    tf.dispose(values);
   }
 }
 

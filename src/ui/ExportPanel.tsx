@@ -59,7 +59,15 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
   const exportZip = () =>
     exporting('Packing…', async () => {
       const tfjs = await weights('tfjs');
-      const extras = [...(await weights('pytorch')).map((f) => ({ ...f, name: `pytorch/${f.name}` })), ...(await weights('onnx')).map((f) => ({ ...f, name: `onnx/${f.name}` }))];
+      // the PyTorch and ONNX copies ride along when they can be made; the TF.js export never waits on them
+      const extras: ExportFile[] = [];
+      for (const format of ['pytorch', 'onnx'] as const) {
+        try {
+          extras.push(...(await weights(format)).map((f) => ({ ...f, name: `${format}/${f.name}` })));
+        } catch (e) {
+          useStudio.getState().apply({ type: 'error', message: `the zip holds no ${format === 'pytorch' ? 'PyTorch' : 'ONNX'} copy: ${(e as Error).message}`, recoverable: true });
+        }
+      }
       const zip = modelZip(tfjs, runModel ?? config.train.model, commandLineFlags(config), extras);
       download('gan-studio-model.zip', zip as Uint8Array<ArrayBuffer>, 'application/zip');
     });

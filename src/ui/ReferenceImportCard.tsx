@@ -11,7 +11,7 @@ export function ReferenceImportCard({ summary, onStart }: { summary: ReferenceSu
   const dataset = useStudio((s) => s.dataset);
   const config = useStudio((s) => s.config);
   const busy = runState === 'running' || runState === 'starting' || runState === 'loading';
-  const action = summary.complete && summary.epoch !== null ? `Continue training at epoch ${summary.epoch + 1}` : 'Fine-tune on the loaded data';
+  const action = summary.startEpoch > 1 ? `Continue training at epoch ${summary.startEpoch}` : 'Fine-tune on the loaded data';
   const blocker = !summary.canTrain
     ? 'Training needs every generator of the model.'
     : !dataset

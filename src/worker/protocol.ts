@@ -73,6 +73,8 @@ export interface ReferenceSummary {
   complete: boolean;
   /** Every generator is there: a run can start from them. */
   canTrain: boolean;
+  /** The epoch a run from it starts at: the next one for a whole run of known epoch, else 1 (fine-tuning). */
+  startEpoch: number;
   /** One line per file read, and what starts fresh or was dropped. */
   notes: string[];
   /** The run's options (the options file's, or the reference's defaults with what the weights tell). */

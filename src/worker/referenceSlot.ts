@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { generatorMultiple } from '../model';
 import type { Trainer } from '../model';
-import { readReferenceFiles } from '../interop/referenceImport';
+import { readReferenceFiles, startEpoch } from '../interop/referenceImport';
+import { totalEpochs } from '../model';
 import type { ReferenceImport } from '../interop/referenceImport';
 import type { ImportedGenerator } from './generators';
 import type { ReferenceSummary } from './protocol';
@@ -31,6 +32,7 @@ export class ReferenceSlot {
       networks: ORDER.filter((n) => r.nets[`net${n}`]),
       complete: r.complete,
       canTrain: r.canTrain,
+      startEpoch: startEpoch(r),
       notes: r.notes,
       config: r.config,
     };
@@ -51,6 +53,11 @@ export class ReferenceSlot {
     const r = this.current;
     if (!r) throw new Error('no reference checkpoint imported: import its .pth files first');
     if (!r.canTrain) throw new Error(`the import has only ${Object.keys(r.nets).map((n) => n.slice(3)).join(', ')}: training needs every generator`);
+    const epoch = startEpoch(r);
+    const total = totalEpochs(trainer.config);
+    if (epoch > total) {
+      throw new Error(`the checkpoint has trained ${epoch - 1} epochs, the whole schedule (n_epochs ${trainer.config.n_epochs} + n_epochs_decay ${trainer.config.n_epochs_decay}): raise n_epochs_decay to train on`);
+    }
     for (const [name, net] of Object.entries(r.nets)) {
       const target = trainer.models[name];
       const shapes = (m: tf.LayersModel) => m.weights.map((w) => w.shape.join('x')).join(',');
@@ -58,10 +65,13 @@ export class ReferenceSlot {
         throw new Error(`the options no longer fit the imported ${name.slice(3)} (${net.summary}): set them back, or import again`);
       }
       const values = await Promise.all(net.model.weights.map(async (w) => tf.tensor(await w.read().data(), w.shape as number[])));
-      target.setWeights(values);
-      tf.dispose(values);
+      try {
+        target.setWeights(values);
+      } finally {
+        tf.dispose(values);
+      }
     }
-    return (r.epoch ?? 0) + 1;
+    return epoch;
   }
 
   /** Whether an import is held. */

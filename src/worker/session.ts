@@ -136,7 +136,9 @@ export class Session {
       }
     }
     this.runId = runId ?? `run-${Date.now().toString(36)}`;
-    this.history = { firstStep: 1, values: Object.fromEntries(t.lossNames.map((n) => [n, []])) };
+    // a continued run counts its steps from the epochs before it, so the schedule ends where the reference's would
+    t.step = (epoch - 1) * this.feed.stepsPerEpoch(config.batch_size);
+    this.history = { firstStep: t.step + 1, values: Object.fromEntries(t.lossNames.map((n) => [n, []])) };
     this.feed.epochStep = 0;
     t.setEpoch(epoch);
     await saveDataset(this.runId, this.feed.source!);
@@ -489,7 +491,9 @@ export class Session {
     const t = this.trainer;
     const withImported = useImported || !t;
     const imported = withImported ? (this.imported ?? this.reference.generator(direction)) : null;
-    if (withImported && !imported && this.reference.loaded) throw new Error('the imported checkpoint has no generator for B → A (G_B)');
+    if (withImported && !imported && this.reference.loaded) {
+      throw new Error(`the imported checkpoint has no generator for ${direction === 'AtoB' ? 'A → B (G_A)' : 'B → A (G_B)'}`);
+    }
     if (!t && !imported) throw new Error('no model yet: start or resume a run, or import an exported model');
     return translatePicture(image, direction, imported ? { imported } : { trainer: t! });
   }
