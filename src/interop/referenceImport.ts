@@ -96,7 +96,9 @@ function readSet(given: ReferenceFile[], built: ImportedNet[]): ReferenceImport 
   const nets: Record<string, ImportedNet> = {};
   const fileOf: Record<string, string> = {};
   const epochs = new Set<string>();
-  for (const [key, { file, epoch }] of byName) {
+  // in the order the reference lists its networks, generators first
+  const rank = (key: string) => ['G', 'G_A', 'G_B', 'D', 'D_A', 'D_B'].indexOf(key) >>> 0;
+  for (const [key, { file, epoch }] of [...byName].sort(([a], [b]) => rank(a) - rank(b))) {
     const net = importNetwork(readPth(file.bytes, baseName(file.name)), baseName(file.name), { use_dropout });
     built.push(net);
     let ours = key.startsWith('?') ? null : `net${key}`;
