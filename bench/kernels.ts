@@ -1,7 +1,8 @@
 /**
  * `npm run bench:kernels`: GFLOP/s of our convolution kernels (forward, input gradient, filter gradient) on the
  * shapes of the paper-size networks, beside TF.js's own webgpu conv kernels on the same shapes, in one run. Ours are
- * the compiled step's first, untiled kernels (one thread per output value): this is the baseline issue 12 tunes.
+ * the compiled step's kernels: the forward pass register-blocked (4 channels × 4 columns a thread), the gradients
+ * still one thread per value computed.
  * Writes bench/kernels-results.json as { adapter, rows: [{ shape, pass, oursGflops, tfjsGflops }] }.
  * Env: KERNELS_SCALE (divides every side, e.g. 8 on a software GPU), KERNELS_REPEAT (dispatches timed per kernel).
  */

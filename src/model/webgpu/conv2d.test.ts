@@ -124,6 +124,24 @@ describe('conv2d kernels against TF.js', () => {
     });
   }
 
+  // the forward kernel computes 4 channels × 4 columns a thread: channel counts and widths that blocks do not divide
+  const EDGES: Conv2dSpec[] = [
+    { batch: 2, height: 9, width: 11, inChannels: 5, outChannels: 3, kernel: 7, stride: 1, pad: 3, padMode: 'reflect', bias: true, activation: 'tanh' },
+    { batch: 1, height: 10, width: 9, inChannels: 6, outChannels: 5, kernel: 4, stride: 2, pad: 1, padMode: 'zero', bias: false, activation: 'leaky_relu' },
+    { batch: 3, height: 5, width: 7, inChannels: 4, outChannels: 6, kernel: 3, stride: 2, pad: 1, padMode: 'zero', bias: true, activation: 'relu', outTotal: 9, outOffset: 2 },
+    { batch: 1, height: 6, width: 5, inChannels: 7, outChannels: 1, kernel: 1, stride: 1, pad: 0, padMode: 'zero', bias: false, activation: 'none' },
+  ];
+  it.each(EDGES.map((s) => [describeSpec(s), s] as const))('forward, %s: within 1e-5 of tf.conv2d where blocks do not divide the sizes', async (_, s) => {
+    if (skip) return;
+    const x = tf.randomNormal([s.batch, s.height, s.width, s.inChannels], 0, 1, 'float32', 71) as tf.Tensor4D;
+    const w = tf.randomNormal([s.kernel, s.kernel, s.inChannels, s.outChannels], 0, 0.3, 'float32', 72) as tf.Tensor4D;
+    const b = s.bias ? (tf.randomNormal([s.outChannels], 0, 0.5, 'float32', 73) as tf.Tensor1D) : (tf.zeros([s.outChannels]) as tf.Tensor1D);
+    const [ours] = await runKernel(conv2dForward(s), s.bias ? [x, w, b] : [x, w], [conv2dOutputCount(s)]);
+    const y = oracle(x, w, b, s);
+    expect(worstRelative(ours, await y.data())).toBeLessThan(1e-5);
+    tf.dispose([x, w, b, y]);
+  });
+
   it('reflection padding as gathered here is tf.mirrorPad (the oracle above is TF.js’s own layer)', async () => {
     if (skip) return;
     const s = CASES.find((v) => v.padMode === 'reflect' && v.pad === 3)!;

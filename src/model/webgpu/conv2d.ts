@@ -117,16 +117,28 @@ function gradientAt(s: Conv2dSpec, y: string, dy: string): string {
   return `fn grad(j: i32) -> f32 { let y = ${y}[j]; return ${dy}[j] * ${slopeFromOutput(s.activation, 'y')}; }`;
 }
 
-/** y = f(conv(x, w) + bias): b0 x [N,H,W,CI], b1 w [K,K,CI,CO], (b2 bias [CO]), then y [N,OH,OW,CT] at OFF. */
+/** Output channels and output columns one forward thread computes: a 4×4 block of accumulators in registers. */
+const FWD_CO = 4;
+const FWD_PX = 4;
+
+/**
+ * y = f(conv(x, w) + bias): b0 x [N,H,W,CI], b1 w [K,K,CI,CO], (b2 bias [CO]), then y [N,OH,OW,CT] at OFF. Each
+ * thread computes 4 output channels of 4 neighbouring output columns (implicit GEMM, register-blocked): each x value
+ * it loads feeds 4 channels and each weight 4 columns, a quarter of the one-output-per-thread kernel's loads.
+ */
 export function conv2dForward(s: Conv2dSpec): Kernel {
   check(s);
   const bindings: Access[] = s.bias ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'];
   const y = `b${bindings.length - 1}`;
   const { outHeight, outWidth } = conv2dOutputSize(s);
-  const count = s.batch * outHeight * outWidth * s.outChannels;
+  const coBlocks = Math.ceil(s.outChannels / FWD_CO);
+  const pxBlocks = Math.ceil(outWidth / FWD_PX);
+  const count = s.batch * outHeight * pxBlocks * coBlocks;
+  // channels past CO (when CO is not a multiple of 4) read the last channel's weight and are never written
+  const wAt = (j: number) => `b1[wBase + ci * CO + min(co0 + ${j}, CO - 1)]`;
   return {
     name: `conv2d forward ${key(s)}`,
-    key: `conv2d-fwd-${key(s)}`,
+    key: `conv2d-fwd4x4-${key(s)}`,
     bindings,
     workgroups: groupsFor(count),
     source: `${declareBindings(bindings)}
@@ -134,25 +146,47 @@ ${prelude(s)}
 ${MAIN_1D}
   if (i >= ${count}u) { return; }
   let t = i32(i);
-  let co = t % CO;
-  let ow = (t / CO) % OW;
-  let oh = (t / (CO * OW)) % OH;
-  let n = t / (CO * OW * OH);
-  var acc = ${s.bias ? 'b2[co]' : '0.0'};
+  let co0 = (t % ${coBlocks}) * ${FWD_CO};
+  let ow0 = ((t / ${coBlocks}) % ${pxBlocks}) * ${FWD_PX};
+  let oh = (t / (${coBlocks * pxBlocks})) % OH;
+  let n = t / (${coBlocks * pxBlocks} * OH);
+  // the bias first, as the one-output kernel summed: the same order of additions, the same rounding
+  var acc: array<vec4<f32>, ${FWD_PX}>;
+  ${s.bias ? `let bias4 = vec4<f32>(${[0, 1, 2, 3].map((j) => `b2[min(co0 + ${j}, CO - 1)]`).join(', ')});
+  for (var p = 0; p < ${FWD_PX}; p++) { acc[p] = bias4; }` : ''}
   for (var kh = 0; kh < K; kh++) {
     let ih = inRow(oh * S - P + kh, H);
     if (ih < 0) { continue; }
+    let rowBase = (n * H + ih) * W;
     for (var kw = 0; kw < K; kw++) {
-      let iw = inRow(ow * S - P + kw, W);
-      if (iw < 0) { continue; }
-      let xBase = ((n * H + ih) * W + iw) * CI;
-      let wBase = (kh * K + kw) * CI * CO + co;
+      // each column's input offset, or -1 where zero padding (or a column past OW) reads a zero
+      var xBase: array<i32, ${FWD_PX}>;
+      for (var p = 0; p < ${FWD_PX}; p++) {
+        let iw = inRow((ow0 + p) * S - P + kw, W);
+        xBase[p] = select(-1, (rowBase + iw) * CI, iw >= 0 && ow0 + p < OW);
+      }
+      let wBase = (kh * K + kw) * CI * CO;
       for (var ci = 0; ci < CI; ci++) {
-        acc += b0[xBase + ci] * b1[wBase + ci * CO];
+        let w4 = vec4<f32>(${[0, 1, 2, 3].map(wAt).join(', ')});
+        for (var p = 0; p < ${FWD_PX}; p++) {
+          let xi = xBase[p];
+          let xv = select(0.0, b0[max(xi, 0) + ci], xi >= 0);
+          acc[p] += xv * w4;
+        }
       }
     }
   }
-  ${y}[((n * OH + oh) * OW + ow) * CT + OFF + co] = ${activate(s.activation, 'acc')};
+  for (var p = 0; p < ${FWD_PX}; p++) {
+    let ow = ow0 + p;
+    if (ow >= OW) { break; }
+    let outBase = ((n * OH + oh) * OW + ow) * CT + OFF;
+    for (var j = 0; j < ${FWD_CO}; j++) {
+      let co = co0 + j;
+      if (co >= CO) { break; }
+      let v = acc[p][j];
+      ${y}[outBase + co] = ${activate(s.activation, 'v')};
+    }
+  }
 }`,
   };
 }
