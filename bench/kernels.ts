@@ -3,7 +3,8 @@
  * shapes of the paper-size networks, beside TF.js's own webgpu conv kernels on the same shapes, in one run. Ours are
  * the compiled step's kernels: the forward pass register-blocked (4 channels × 4 columns a thread), the gradients
  * still one thread per value computed.
- * Writes bench/kernels-results.json as { adapter, rows: [{ shape, pass, oursGflops, tfjsGflops }] }.
+ * Also measures the adapter's FP32 peak as a register-bound FMA kernel sees it, in the same run.
+ * Writes bench/kernels-results.json as { adapter, peakGflops, rows: [{ shape, pass, oursGflops, tfjsGflops, peakGflops }] }.
  * Env: KERNELS_SCALE (divides every side, e.g. 8 on a software GPU), KERNELS_REPEAT (dispatches timed per kernel).
  */
 import { writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { enableNodeWebGPU } from '../src/model/nodeWebgpu';
 import { conv2dBackwardFilter, conv2dBackwardInput, conv2dForward, conv2dOutputSize } from '../src/model/webgpu/conv2d';
 import type { Conv2dSpec } from '../src/model/webgpu/conv2d';
 import { tensorBuffer, webgpuDevice } from '../src/model/webgpu/gpu';
+import { declareBindings, groupsFor, MAIN_1D } from '../src/model/webgpu/kernel';
 import type { Kernel } from '../src/model/webgpu/kernel';
 import { Plan } from '../src/model/webgpu/plan';
 
@@ -72,6 +74,44 @@ async function timeTfjs(run: () => tf.Tensor): Promise<number> {
   return median(times);
 }
 
+/**
+ * GFLOP/s of a kernel that only multiplies and adds in registers (4 independent vec4 FMA chains a thread, no memory
+ * traffic but one store): the ceiling our conv kernels aim at, on this adapter.
+ */
+async function peakGflops(): Promise<number> {
+  const threads = Math.max(1 << 14, (1 << 20) / scale);
+  const iterations = 1024;
+  const kernel: Kernel = {
+    name: 'fp32 fma peak',
+    key: 'fp32-fma-peak',
+    bindings: ['read_write'],
+    workgroups: groupsFor(threads),
+    source: `${declareBindings(['read_write'])}
+${MAIN_1D}
+  var a = vec4<f32>(f32(i), 1.0, 2.0, 3.0) * 1e-7;
+  var b = a + 0.5;
+  var c = a + 0.25;
+  var d = a + 0.125;
+  let m = vec4<f32>(0.9999);
+  let k = vec4<f32>(1e-6);
+  for (var j = 0u; j < ${iterations}u; j++) {
+    a = fma(a, m, k);
+    b = fma(b, m, k);
+    c = fma(c, m, k);
+    d = fma(d, m, k);
+  }
+  // one store keeps the chains alive
+  if (i < ${threads}u) { b0[i] = dot(a + b + c + d, vec4<f32>(1.0)); }
+}`,
+  };
+  const out = device.createBuffer({ size: threads * 4, usage: GPUBufferUsage.STORAGE });
+  const ms = await timeOurs(kernel, [out]);
+  out.destroy();
+  return (threads * iterations * 4 * 4 * 2) / 1e9 / (ms / 1000);
+}
+
+const peak = await peakGflops();
+console.log(`FP32 peak (register-bound FMA kernel): ${peak.toFixed(1)} GFLOP/s`);
 const rows = [];
 for (const base of shapes) {
   const { name, ...rest } = base;
@@ -104,11 +144,11 @@ for (const base of shapes) {
     const oursMs = await ours();
     const tfjsMs = await theirs();
     const gflop = (2 * macs) / 1e9;
-    const row = { shape: `${name}${scale > 1 ? ` ÷${scale}` : ''}`, pass, oursMs, tfjsMs, oursGflops: gflop / (oursMs / 1000), tfjsGflops: gflop / (tfjsMs / 1000) };
+    const row = { shape: `${name}${scale > 1 ? ` ÷${scale}` : ''}`, pass, oursMs, tfjsMs, oursGflops: gflop / (oursMs / 1000), tfjsGflops: gflop / (tfjsMs / 1000), peakGflops: peak };
     rows.push(row);
     console.log(`| ${row.shape} | ${pass} | ${row.oursGflops.toFixed(1)} | ${row.tfjsGflops.toFixed(1)} | ${oursMs.toFixed(3)} | ${tfjsMs.toFixed(3)} |`);
   }
   tf.dispose([x, w, dy]);
   for (const b of [y, dx, dw]) b.destroy();
 }
-writeFileSync(new URL('../kernels-results.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), adapter, scale, repeat, rows }, null, 2));
+writeFileSync(new URL('../kernels-results.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), adapter, scale, repeat, peakGflops: peak, rows }, null, 2));
