@@ -1,23 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { presetConfig } from '../config/presets';
 import { createTrainer } from '../model';
 import type { CompiledStep, TrainConfig, Trainer } from '../model';
-import { enableNodeWebGPU } from '../model/nodeWebgpu';
 import { webgpuDevice } from '../model/webgpu/gpu';
 import { Plan } from '../model/webgpu/plan';
 import { trainerPair } from '../model/webgpu/stepTesting';
-import { worstRelative } from '../model/webgpu/testing';
+import { useNodeWebGPU, worstRelative } from '../model/webgpu/testing';
 import type { EngineChoice, EngineReport } from './protocol';
 import { checkpointOf, restoreInto } from './runCheckpoint';
 import { StepEngine } from './stepEngine';
 
-let skip: string | null = 'not checked';
-beforeAll(async () => {
-  skip = await enableNodeWebGPU();
-  if (skip) console.warn(`SKIPPING the step engine on WebGPU: ${skip}`);
-  else await tf.setBackend('webgpu');
-}, 60_000);
+const skip = useNodeWebGPU('the step engine on WebGPU');
 
 /** pix2pix's Tiny networks (unet_32, ngf 4, batch norm) at 32 px, with the pixel discriminator (a quicker test). */
 const TINY: Partial<TrainConfig> = { model: 'pix2pix', netG: 'unet_32', ngf: 4, ndf: 4, netD: 'pixel' };
@@ -71,7 +65,7 @@ describe('the step engine on WebGPU', () => {
   }
 
   it("resumes a compiled run's checkpoint on TF.js's step with the losses the compiled run goes on with, and the other way round", async () => {
-    if (skip) return;
+    if (skip()) return;
     const toTfjs = await acrossEngines('compiled', 'tfjs');
     const toCompiled = await acrossEngines('tfjs', 'compiled');
     console.log(`resumed across engines: worst loss ${toTfjs.toExponential(2)} (compiled → TF.js), ${toCompiled.toExponential(2)} (TF.js → compiled)`);
@@ -80,7 +74,7 @@ describe('the step engine on WebGPU', () => {
   }, 120_000);
 
   it('builds a step for a smaller last batch in place of the old one, with the losses of TF.js’s step', async () => {
-    if (skip) return;
+    if (skip()) return;
     const config: Partial<TrainConfig> = { ...TINY, norm: 'none' };
     const { oracle, compiled } = trainerPair(config);
     const ours = new StepEngine(compiled, 'compiled');
@@ -100,7 +94,7 @@ describe('the step engine on WebGPU', () => {
   }, 120_000);
 
   it("trains a config the compiled step refuses on TF.js's step and says why", async () => {
-    if (skip) return;
+    if (skip()) return;
     const t = createTrainer({ model: 'pix2pix', netG: 'resnet_6blocks', ngf: 4, ndf: 4, netD: 'pixel', no_dropout: false });
     const reports: EngineReport[] = [];
     const engine = new StepEngine(t, 'compiled', (r) => reports.push(r));
@@ -113,7 +107,7 @@ describe('the step engine on WebGPU', () => {
   }, 120_000);
 
   it("takes back a first compiled step the GPU refuses and trains that batch on TF.js's step", async () => {
-    if (skip) return;
+    if (skip()) return;
     const config: Partial<TrainConfig> = { ...TINY, norm: 'none' };
     const { oracle, compiled } = trainerPair(config);
     let builds = 0;
@@ -145,7 +139,7 @@ describe('the step engine on WebGPU', () => {
   }, 120_000);
 
   it('takes TF.js’s step when asked, and says so', () => {
-    if (skip) return;
+    if (skip()) return;
     const t = createTrainer(TINY);
     expect(new StepEngine(t, 'tfjs').report).toEqual({ engine: 'tfjs', reason: 'asked for' });
     expect(new StepEngine(t, 'compiled').report).toEqual({ engine: 'compiled', reason: null });

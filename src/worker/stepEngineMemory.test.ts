@@ -1,24 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTrainer } from '../model';
-import { enableNodeWebGPU } from '../model/nodeWebgpu';
 import { Plan } from '../model/webgpu/plan';
 import { restoreWeights, saveWeights } from './snapshot';
 import { StepEngine } from './stepEngine';
+import { useNodeWebGPU } from '../model/webgpu/testing';
 
-let skip: string | null = 'not checked';
-beforeAll(async () => {
-  skip = await enableNodeWebGPU();
-  if (skip) console.warn(`SKIPPING the step engine's memory on WebGPU: ${skip}`);
-  else await tf.setBackend('webgpu');
-}, 60_000);
+const skip = useNodeWebGPU("the step engine's memory on WebGPU");
 
 /** What a leak would grow: TF.js's tensors and GPU bytes in use, and the compiled step's own buffers. */
 const usage = () => ({ tensors: tf.memory().numTensors, gpuBytes: (tf.memory() as tf.MemoryInfo & { numBytesInGPU: number }).numBytesInGPU, planBuffers: Plan.liveBuffers });
 
 describe("the compiled step's memory", () => {
   it('stays flat over 200 steps, rebuilds after restored weights included, and nothing is left once disposed', async () => {
-    if (skip) return;
+    if (skip()) return;
     const before = usage();
     const t = createTrainer({ model: 'pix2pix', netG: 'unet_32', ngf: 4, ndf: 4, netD: 'pixel', norm: 'none' });
     const engine = new StepEngine(t, 'compiled');

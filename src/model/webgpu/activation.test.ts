@@ -1,16 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { enableNodeWebGPU } from '../nodeWebgpu';
+import { describe, expect, it } from 'vitest';
 import { activationBackward, activationForward } from './activation';
 import type { Activation } from './activation';
-import { runKernel, worstRelative } from './testing';
+import { runKernel, useNodeWebGPU, worstRelative } from './testing';
 
-let skip: string | null = 'not checked';
-beforeAll(async () => {
-  skip = await enableNodeWebGPU();
-  if (skip) console.warn(`SKIPPING the activation kernels: ${skip}`);
-  else await tf.setBackend('webgpu');
-}, 60_000);
+const skip = useNodeWebGPU('the activation kernels');
 
 const oracle: Record<Activation, (x: tf.Tensor) => tf.Tensor> = {
   none: (x) => tf.clone(x),
@@ -22,7 +16,7 @@ const oracle: Record<Activation, (x: tf.Tensor) => tf.Tensor> = {
 describe('activation kernels against TF.js', () => {
   for (const kind of ['none', 'relu', 'leaky_relu', 'tanh'] as const) {
     it(`${kind}: forward, and backward from the output, equal TF.js's op and its gradient`, async () => {
-      if (skip) return;
+      if (skip()) return;
       const n = 1000;
       const x = tf.randomNormal([n], 0, 1, 'float32', 7);
       const dy = tf.randomNormal([n], 0, 1, 'float32', 8);

@@ -1,18 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { enableNodeWebGPU } from '../nodeWebgpu';
+import { describe, expect, it } from 'vitest';
 import { FlatAdam } from '../adam';
 import { adamLayout } from './adam';
 import { Plan } from './plan';
 import { BoundTensors, tensorBuffer, webgpuDevice } from './gpu';
-import { worstRelative } from './testing';
+import { useNodeWebGPU, worstRelative } from './testing';
 
-let skip: string | null = 'not checked';
-beforeAll(async () => {
-  skip = await enableNodeWebGPU();
-  if (skip) console.warn(`SKIPPING the Adam kernels: ${skip}`);
-  else await tf.setBackend('webgpu');
-}, 60_000);
+const skip = useNodeWebGPU('the Adam kernels');
 
 // eleven variables (three dispatches under 8 storage buffers), sizes off the 64-float alignment, one past FlatAdam's own-chunk size
 const shapes = [[3, 3, 2, 4], [4], [1, 1, 4, 2], [2], [5], [2, 2, 2, 3], [3], [4, 4, 1, 2], [1], [5000], [7]];
@@ -25,7 +19,7 @@ const gradients = (step: number) => shapes.map((s, i) => tf.mul(tf.randomNormal(
 
 describe('Adam kernels against FlatAdam (the trainers\' Adam)', () => {
   it('three steps through a learning-rate change, on FlatAdam\'s own moments: the same weights and moments as its TF.js update', async () => {
-    if (skip) return;
+    if (skip()) return;
     const device = webgpuDevice();
     const ours = variables();
     const theirs = variables();

@@ -1,17 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { enableNodeWebGPU } from '../nodeWebgpu';
+import { describe, expect, it } from 'vitest';
 import type { Activation } from './activation';
 import { conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, conv2dForward, conv2dOutputCount, conv2dOutputSize } from './conv2d';
 import type { Conv2dSpec } from './conv2d';
-import { runKernel, worstRelative } from './testing';
+import { runKernel, useNodeWebGPU, worstRelative } from './testing';
 
-let skip: string | null = 'not checked';
-beforeAll(async () => {
-  skip = await enableNodeWebGPU();
-  if (skip) console.warn(`SKIPPING the conv2d kernels: ${skip}`);
-  else await tf.setBackend('webgpu');
-}, 60_000);
+const skip = useNodeWebGPU('the conv2d kernels');
 
 const ACTIVATIONS: Activation[] = ['none', 'relu', 'leaky_relu', 'tanh'];
 /** Each kernel side with the padding the networks give it. */
@@ -89,7 +83,7 @@ describe('conv2d kernels against TF.js', () => {
 
   for (const [c, s] of CASES.entries()) {
     it(`${describeSpec(s)}: forward, input, filter and bias gradients equal tf.conv2d's and tf.grad's`, async () => {
-      if (skip) return;
+      if (skip()) return;
       const { outHeight, outWidth } = conv2dOutputSize(s);
       const total = s.outTotal ?? s.outChannels;
       const off = s.outOffset ?? 0;
@@ -132,7 +126,7 @@ describe('conv2d kernels against TF.js', () => {
     { batch: 1, height: 6, width: 5, inChannels: 7, outChannels: 1, kernel: 1, stride: 1, pad: 0, padMode: 'zero', bias: false, activation: 'none' },
   ];
   it.each(EDGES.map((s) => [describeSpec(s), s] as const))('forward, %s: within 1e-5 of tf.conv2d where blocks do not divide the sizes', async (_, s) => {
-    if (skip) return;
+    if (skip()) return;
     const x = tf.randomNormal([s.batch, s.height, s.width, s.inChannels], 0, 1, 'float32', 71) as tf.Tensor4D;
     const w = tf.randomNormal([s.kernel, s.kernel, s.inChannels, s.outChannels], 0, 0.3, 'float32', 72) as tf.Tensor4D;
     const b = s.bias ? (tf.randomNormal([s.outChannels], 0, 0.5, 'float32', 73) as tf.Tensor1D) : (tf.zeros([s.outChannels]) as tf.Tensor1D);
@@ -143,7 +137,7 @@ describe('conv2d kernels against TF.js', () => {
   });
 
   it('reflection padding as gathered here is tf.mirrorPad (the oracle above is TF.js’s own layer)', async () => {
-    if (skip) return;
+    if (skip()) return;
     const s = CASES.find((v) => v.padMode === 'reflect' && v.pad === 3)!;
     const x = tf.randomNormal([1, s.height, s.width, 2], 0, 1, 'float32', 99) as tf.Tensor4D;
     const p = s.pad;

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { enableNodeWebGPU } from '../nodeWebgpu';
+import { describe, expect, it } from 'vitest';
 import { convTranspose, relu, tanh } from '../blocks';
 import { CropTopLeft } from '../layers';
 import {
@@ -11,14 +10,9 @@ import {
   convTransposeForward,
 } from './convTranspose';
 import type { ConvTransposeSpec } from './convTranspose';
-import { runKernel, worstRelative } from './testing';
+import { runKernel, useNodeWebGPU, worstRelative } from './testing';
 
-let skip: string | null = 'not checked';
-beforeAll(async () => {
-  skip = await enableNodeWebGPU();
-  if (skip) console.warn(`SKIPPING the transposed conv kernels: ${skip}`);
-  else await tf.setBackend('webgpu');
-}, 60_000);
+const skip = useNodeWebGPU('the transposed conv kernels');
 
 /** The layers our generators build for this spec (up4 of unetGenerator.ts, or upsample's conv + crop of resnetGenerator.ts), then the activation. */
 function oracleModel(s: ConvTransposeSpec): tf.LayersModel {
@@ -53,7 +47,7 @@ describe('transposed conv kernels against the TF.js layers of our generators', (
   for (const s of cases) {
     const name = `k${s.kernel} ${s.why}: N=${s.batch} ${s.height}x${s.width}, ${s.inChannels}->${s.outChannels}, ${s.activation}`;
     it(`${name}: forward, input, filter and bias gradients equal TF.js's`, async () => {
-      if (skip) return;
+      if (skip()) return;
       const model = oracleModel(s);
       // The layer's own variables, kernel then bias, whose gradients TF.js computes.
       const vars = model.trainableWeights.map((v) => v.read() as tf.Variable);

@@ -1,19 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { enableNodeWebGPU } from '../nodeWebgpu';
+import { describe, expect, it } from 'vitest';
 import type { CycleGanExtras, CycleGanTrainer } from '../cycleGanTrainer';
 import type { TrainConfig } from '../options';
 import { compileCycleGanStep } from './cycleGanStep';
 import type { CompiledStep } from './compiledStep';
 import { compareTrainers, cpuStep, cpuTrainer, seededTrainer, stepLosses, useCompiledMasks, weightsOf } from './stepTesting';
-import { worstRelative } from './testing';
+import { useNodeWebGPU, worstRelative } from './testing';
 
-let skip: string | null = 'not checked';
-beforeAll(async () => {
-  skip = await enableNodeWebGPU();
-  if (skip) console.warn(`SKIPPING the compiled CycleGAN step: ${skip}`);
-  else await tf.setBackend('webgpu');
-}, 60_000);
+const skip = useNodeWebGPU('the compiled CycleGAN step');
 
 interface Case {
   config: Partial<TrainConfig>;
@@ -120,7 +114,7 @@ describe('compiled CycleGAN step against the TF.js step (the oracle)', () => {
   // with the pools, dropout and the switch between engines folded into them: each case compiles its own kernels.
 
   it('unet_32, instance, n_layers 2, vanilla, batch 1, pool_size 1 full from the start: three steps trade fakes with the pools as the TF.js step does', async () => {
-    if (skip) return;
+    if (skip()) return;
     // both trainers draw from one script, each from its start
     const script: number[] = [];
     const random = lcg(7);
@@ -156,7 +150,7 @@ describe('compiled CycleGAN step against the TF.js step (the oracle)', () => {
   }, 180_000);
 
   it('unet_64, none, basic, vanilla, batch 1, dropout (G_B\'s seed slots after G_A\'s): compiled, then TF.js on the same trainer (the plan goes stale), then compiled rebuilt', async () => {
-    if (skip) return;
+    if (skip()) return;
     await agree({
       config: base({ netG: 'unet_64', norm: 'none', netD: 'basic', gan_mode: 'vanilla', no_dropout: false, pool_size: 2 }),
       side: 64,
@@ -167,12 +161,12 @@ describe('compiled CycleGAN step against the TF.js step (the oracle)', () => {
   }, 180_000);
 
   it('resnet_6blocks 32px, batch, pixel, vanilla, batch 2: the six separate generator passes, each moving batch norm\'s running statistics in turn', async () => {
-    if (skip) return;
+    if (skip()) return;
     await agree({ config: base({ netG: 'resnet_6blocks', norm: 'batch', netD: 'pixel', gan_mode: 'vanilla' }), side: 32, batch: 2 });
   }, 180_000);
 
   it('resnet_6blocks 32px, instance, basic, lsgan, batch 1, lambda_identity 0: no identity passes (G_A on A, G_B on [B; fake_B])', async () => {
-    if (skip) return;
+    if (skip()) return;
     // From these weights and batches TF.js's own webgpu step is off by up to 1e-3 in G's gradients (the rec_A path
     // through G_B), its CPU step (the oracle) is not, and the compiled step agrees with the CPU step to 1e-4.
     await agree({ config: base({ netG: 'resnet_6blocks', norm: 'instance', netD: 'basic', gan_mode: 'lsgan', lambda_identity: 0 }), side: 32, batch: 1 });

@@ -1,20 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { enableNodeWebGPU } from '../nodeWebgpu';
+import { describe, expect, it } from 'vitest';
 import { createDiscriminator } from '../networks';
 import { DISCRIMINATOR_DEFAULTS } from '../options';
 import type { DiscriminatorOptions } from '../options';
 import { discriminatorPlan } from './discriminatorPlan';
 import { readFloats, tensorBuffer, webgpuDevice } from './gpu';
 import { Plan } from './plan';
-import { worstRelative } from './testing';
+import { useNodeWebGPU, worstRelative } from './testing';
 
-let skip: string | null = 'not checked';
-beforeAll(async () => {
-  skip = await enableNodeWebGPU();
-  if (skip) console.warn(`SKIPPING the discriminator plans: ${skip}`);
-  else await tf.setBackend('webgpu');
-}, 60_000);
+const skip = useNodeWebGPU('the discriminator plans');
 
 /**
  * Seeded weights scaled so activations stay near 1 through every layer (He-scaled kernels, biases, gamma and beta
@@ -97,7 +91,7 @@ const describeCase = (c: Case): string => {
 describe('discriminator plans against the TF.js discriminator (training call, tf.variableGrads)', () => {
   cases.forEach((c, k) => {
     it(`${describeCase(c)}: ${c.dispatches[0]} dispatches forward, ${c.dispatches[1]} backward; output, running statistics and every gradient agree`, async () => {
-      if (skip) return;
+      if (skip()) return;
       const options: DiscriminatorOptions = { ...DISCRIMINATOR_DEFAULTS, ndf: 4, ...c.options };
       const model = createDiscriminator(options);
       seedWeights(model, k + 1);

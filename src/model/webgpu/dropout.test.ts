@@ -1,18 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { enableNodeWebGPU } from '../nodeWebgpu';
+import { describe, expect, it } from 'vitest';
 import { dropoutBackward, dropoutForward, dropoutMask } from './dropout';
 import type { Kernel } from './kernel';
 import { Plan } from './plan';
 import { readFloats, tensorBuffer, webgpuDevice } from './gpu';
-import { worstRelative } from './testing';
+import { useNodeWebGPU, worstRelative } from './testing';
 
-let skip: string | null = 'not checked';
-beforeAll(async () => {
-  skip = await enableNodeWebGPU();
-  if (skip) console.warn(`SKIPPING the dropout kernels: ${skip}`);
-  else await tf.setBackend('webgpu');
-}, 60_000);
+const skip = useNodeWebGPU('the dropout kernels');
 
 /** Runs `kernel` with a seeds buffer holding `seeds` (u32), the input's buffer and a fresh output; returns the output. */
 async function run(kernel: Kernel, seeds: number[], input: tf.Tensor): Promise<Float32Array> {
@@ -38,7 +32,7 @@ const input = () => tf.randomUniform([n], 1, 2, 'float32', 11);
 
 describe('dropout kernels (rate 0.5, seeded per step)', () => {
   it('drops about half, scales the rest by 2, and is the mask dropoutMask gives (TF.js x · mask as the oracle)', async () => {
-    if (skip) return;
+    if (skip()) return;
     const x = input();
     const y = await run(dropoutForward(n, 1), [77, 2_000_000_123, 5], x);
     const mask = dropoutMask(2_000_000_123, n);
@@ -54,7 +48,7 @@ describe('dropout kernels (rate 0.5, seeded per step)', () => {
   });
 
   it('gives the same mask for the same seed, an unrelated one for a new seed, and reads its own slot', async () => {
-    if (skip) return;
+    if (skip()) return;
     const x = input();
     const zero = (y: Float32Array) => y.map((v) => (v === 0 ? 1 : 0));
     const first = zero(await run(dropoutForward(n, 0), [41, 42], x));
@@ -71,7 +65,7 @@ describe('dropout kernels (rate 0.5, seeded per step)', () => {
   });
 
   it('backward regenerates the forward\'s mask: dx = dy · mask / 0.5, equal to tf.grad of x · mask', async () => {
-    if (skip) return;
+    if (skip()) return;
     const x = input();
     const dy = tf.randomNormal([n], 0, 1, 'float32', 12);
     const seeds = [123456789];

@@ -1,19 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { enableNodeWebGPU } from '../nodeWebgpu';
+import { describe, expect, it } from 'vitest';
 import { ganLoss, l1Loss } from '../losses';
 import { ganLossGradient, ganLossValue, l1LossGradient, l1LossValue } from './losses';
 import type { Kernel } from './kernel';
 import { Plan } from './plan';
 import { readFloats, tensorBuffer, webgpuDevice } from './gpu';
-import { worstRelative } from './testing';
+import { useNodeWebGPU, worstRelative } from './testing';
 
-let skip: string | null = 'not checked';
-beforeAll(async () => {
-  skip = await enableNodeWebGPU();
-  if (skip) console.warn(`SKIPPING the loss kernels: ${skip}`);
-  else await tf.setBackend('webgpu');
-}, 60_000);
+const skip = useNodeWebGPU('the loss kernels');
 
 /** Runs `kernel` over the inputs' buffers and one output buffer that starts with `initial` (to see writes vs adds). */
 async function run(kernel: Kernel, inputs: tf.Tensor[], initial: ArrayLike<number>): Promise<Float32Array> {
@@ -39,7 +33,7 @@ describe('loss kernels against ../losses.ts and its gradient', () => {
   for (const mode of ['lsgan', 'vanilla'] as const) {
     for (const real of [true, false]) {
       it(`${mode} vs ${real ? 'real (1)' : 'fake (0)'}: the weighted value lands in its slot (written or added), the weighted gradient is written or added`, async () => {
-        if (skip) return;
+        if (skip()) return;
         const x = logits();
         const n = x.size;
         const prior = tf.randomNormal([n], 0, 1, 'float32', 9);
@@ -65,7 +59,7 @@ describe('loss kernels against ../losses.ts and its gradient', () => {
   }
 
   it('L1 (lambda 10): the weighted mean |a − b| in its slot, its gradient w.r.t. a added, ties (a = b) as TF.js takes them', async () => {
-    if (skip) return;
+    if (skip()) return;
     const n = 2 * 8 * 8 * 3;
     const a = tf.randomNormal([n], 0, 1, 'float32', 4);
     const tie = tf.greater(tf.randomUniform([n], 0, 1, 'float32', 6), 0.8);
@@ -90,7 +84,7 @@ describe('loss kernels against ../losses.ts and its gradient', () => {
   });
 
   it('L1 on segments (CycleGAN: rec_A inside G_B\'s batched output): reads a and b from their offsets, writes only its gradient segment', async () => {
-    if (skip) return;
+    if (skip()) return;
     const n = 2 * 8 * 8 * 3;
     const a = tf.randomNormal([n], 0, 1, 'float32', 11);
     const b = tf.randomNormal([n], 0, 1, 'float32', 12);

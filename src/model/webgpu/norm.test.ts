@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { enableNodeWebGPU } from '../nodeWebgpu';
+import { describe, expect, it } from 'vitest';
 import { normLayer } from '../blocks';
 import type { Activation } from './activation';
 import { normApply, normBackward, normGroups, normStatistics, STATS_PER_GROUP } from './norm';
@@ -8,14 +7,9 @@ import type { NormKind, NormShape } from './norm';
 import type { Kernel } from './kernel';
 import { Plan } from './plan';
 import { readFloats, tensorBuffer, webgpuDevice } from './gpu';
-import { worstRelative } from './testing';
+import { useNodeWebGPU, worstRelative } from './testing';
 
-let skip: string | null = 'not checked';
-beforeAll(async () => {
-  skip = await enableNodeWebGPU();
-  if (skip) console.warn(`SKIPPING the norm kernels: ${skip}`);
-  else await tf.setBackend('webgpu');
-}, 60_000);
+const skip = useNodeWebGPU('the norm kernels');
 
 /** A buffer of a chain: a TF.js tensor's own, or one the plan owns, zeroed (a size) or holding these values. */
 type Source = tf.Tensor | number | Float32Array;
@@ -82,7 +76,7 @@ describe('instance norm kernels against our InstanceNormalization layer', () => 
   ];
   for (const [s, act, flat] of cases) {
     it(`${label(s)} ${act}${flat ? ', a nearly constant and a constant channel' : ''}: 2 kernels forward, 1 backward, equal the layer and its gradient`, async () => {
-      if (skip) return;
+      if (skip()) return;
       const model = normModel('instance', s);
       const x = input(s, 11, flat);
       const dy = tf.randomNormal(shapeOf(s), 0, 1, 'float32', 12);
@@ -119,7 +113,7 @@ describe('batch norm kernels against tf.layers.batchNormalization in training mo
   ];
   for (const [s, act] of cases) {
     it(`${label(s)} ${act}: 2 kernels forward (running statistics updated), 1 backward, equal the layer, its update and its gradients`, async () => {
-      if (skip) return;
+      if (skip()) return;
       const model = normModel('batch', s);
       const layer = model.layers[1];
       // gamma ~ N(1, 0.02) as initialised; beta and the running statistics away from their zero/one starts
@@ -174,7 +168,7 @@ describe('batch norm kernels against tf.layers.batchNormalization in training mo
   }
 
   it('accumulates dgamma and dbeta when asked (a layer applied twice in one step)', async () => {
-    if (skip) return;
+    if (skip()) return;
     const s: NormShape = { n: 2, h: 3, w: 5, c: 4 };
     const x = input(s, 31);
     const dy = tf.randomNormal(shapeOf(s), 0, 1, 'float32', 32);

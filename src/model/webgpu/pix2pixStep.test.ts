@@ -1,18 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { enableNodeWebGPU } from '../nodeWebgpu';
+import { describe, expect, it } from 'vitest';
 import type { Pix2PixTrainer } from '../pix2pixTrainer';
 import type { TrainConfig } from '../options';
 import { compilePix2pixStep } from './pix2pixStep';
 import { compareTrainers, cpuStep, cpuTrainer, seededTrainer, useCompiledMasks, weightsOf } from './stepTesting';
-import { worstRelative } from './testing';
+import { useNodeWebGPU, worstRelative } from './testing';
 
-let skip: string | null = 'not checked';
-beforeAll(async () => {
-  skip = await enableNodeWebGPU();
-  if (skip) console.warn(`SKIPPING the compiled pix2pix step: ${skip}`);
-  else await tf.setBackend('webgpu');
-}, 60_000);
+const skip = useNodeWebGPU('the compiled pix2pix step');
 
 interface Case {
   config: Partial<TrainConfig>;
@@ -65,7 +59,7 @@ async function both(c: Case, steps: number) {
 describe('compiled pix2pix step against the TF.js step (the oracle, on the CPU backend)', () => {
   for (const c of CASES) {
     it(`${label(c)}: one step gives the same losses, weights, running statistics and Adam moments`, async () => {
-      if (skip) return;
+      if (skip()) return;
       const r = await both(c, 1);
       // netG runs twice in the TF.js step (its tape cannot span D's update), so batch norm moves G's running statistics twice
       const a = await compareTrainers(r.compiled, r.oracle, r.before, (name) => name.startsWith('netG/') && /moving_/.test(name));
@@ -82,7 +76,7 @@ describe('compiled pix2pix step against the TF.js step (the oracle, on the CPU b
 
 describe('compiled pix2pix step over 20 steps', () => {
   it('the Tiny preset\'s pix2pix (unet_32, batch norm, vanilla GAN): every loss of every step within 1e-3 of the TF.js step', async () => {
-    if (skip) return;
+    if (skip()) return;
     const c: Case = { config: { model: 'pix2pix', netG: 'unet_32', ngf: 4, ndf: 4 }, side: 32, batch: 1 };
     const r = await both(c, 20);
     const worst = r.ours.map((l, s) => worstRelative(l, r.theirs[s]));

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { enableNodeWebGPU } from '../nodeWebgpu';
+import { describe, expect, it } from 'vitest';
 // PyTorch's reflection-padding gradient (the oracle's, as the app registers it in model/index.ts).
 import '../mirrorPadGradient';
 import { createGenerator } from '../networks';
@@ -9,14 +8,9 @@ import type { GeneratorOptions, Norm } from '../options';
 import { readFloats, tensorBuffer, webgpuDevice } from './gpu';
 import { Plan } from './plan';
 import { resnetPlan } from './resnetPlan';
-import { worstRelative } from './testing';
+import { useNodeWebGPU, worstRelative } from './testing';
 
-let skip: string | null = 'not checked';
-beforeAll(async () => {
-  skip = await enableNodeWebGPU();
-  if (skip) console.warn(`SKIPPING the ResNet plan: ${skip}`);
-  else await tf.setBackend('webgpu');
-}, 60_000);
+const skip = useNodeWebGPU('the ResNet plan');
 
 /**
  * Seeded weights at a scale that keeps activations near 1 (N(0, 1/fan-in) filters; biases, beta and gamma − 1 at
@@ -67,7 +61,7 @@ const cases: Case[] = [
 describe('resnetPlan against our TF.js ResNet generator (training mode, no dropout)', () => {
   for (const c of cases) {
     it(`resnet_${c.blocks}blocks ngf 4, ${c.norm} norm, N=${c.batch} ${c.height}x${c.width}: output, running statistics, every weight's gradient and dInput equal TF.js's`, async () => {
-      if (skip) return;
+      if (skip()) return;
       const options: GeneratorOptions = { ...GENERATOR_DEFAULTS, netG: `resnet_${c.blocks}blocks`, ngf: 4, input_nc: 3, output_nc: 3, norm: c.norm, use_dropout: false };
       const model = createGenerator(options);
       seed(model);
@@ -151,7 +145,7 @@ describe('resnetPlan options', () => {
   const args = { batch: 1, height: 16, width: 16, inputGradient: false, options, blocks: 6 as const };
 
   it('without inputGradient, has no dInput and one dispatch fewer backward (the first conv’s input gradient)', () => {
-    if (skip) return;
+    if (skip()) return;
     const model = createGenerator(options);
     const count = (inputGradient: boolean) => {
       const net = resnetPlan({ ...args, model, inputGradient });
@@ -171,7 +165,7 @@ describe('resnetPlan options', () => {
   });
 
   it('refuses dropout, sides not a multiple of 4, and a model other than the options describe, saying why', () => {
-    if (skip) return;
+    if (skip()) return;
     const model = createGenerator(options);
     expect(() => resnetPlan({ ...args, model, options: { ...options, use_dropout: true } })).toThrow(/no_dropout/);
     expect(() => resnetPlan({ ...args, model, height: 18 })).toThrow(/multiples of 4, got 18×16/);

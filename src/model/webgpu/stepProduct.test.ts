@@ -4,22 +4,15 @@
  * rows (pix2pixStep.test.ts, cycleGanStep.test.ts) and this runs with `npm run test:steps` (STEP_PRODUCT=1).
  */
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { enableNodeWebGPU } from '../nodeWebgpu';
+import { describe, expect, it } from 'vitest';
 import { GAN_MODES, NET_D, NORMS } from '../options';
 import type { NetG, TrainConfig } from '../options';
 import { compileStep } from './compile';
 import { compareTrainers, cpuStep, cpuTrainer, seededTrainer, weightsOf } from './stepTesting';
-import { worstRelative } from './testing';
+import { useNodeWebGPU, worstRelative } from './testing';
 
 const wanted = process.env.STEP_PRODUCT === '1';
-let skip: string | null = wanted ? 'not checked' : 'STEP_PRODUCT is not 1';
-beforeAll(async () => {
-  if (!wanted) return;
-  skip = await enableNodeWebGPU();
-  if (skip) console.warn(`SKIPPING the compiled-step product: ${skip}`);
-  else await tf.setBackend('webgpu');
-}, 60_000);
+const skip = useNodeWebGPU('the compiled-step product', wanted ? null : 'STEP_PRODUCT is not 1');
 
 const SIDE: Partial<Record<NetG, number>> = { unet_32: 32, unet_64: 64, resnet_6blocks: 32 };
 const worst = { value: 0, where: '' };
@@ -33,7 +26,7 @@ describe.runIf(wanted)('compiled step against the TF.js step, every combination 
             const config: Partial<TrainConfig> = { model, netG, norm, gan_mode, netD, n_layers_D: 2, ngf: 4, ndf: 4, no_dropout: true };
             const name = `${model} ${netG} ${norm} ${gan_mode} ${netD}`;
             it(name, async () => {
-              if (skip) return;
+              if (skip()) return;
               const side = SIDE[netG]!;
               const oracle = await cpuTrainer(config);
               const compiled = seededTrainer(config);

@@ -3,9 +3,26 @@
  * buffers (outputs), and reads the outputs back, to compare with the same TF.js op (the oracle).
  */
 import * as tf from '@tensorflow/tfjs';
+import { beforeAll } from 'vitest';
+import { enableNodeWebGPU } from '../nodeWebgpu';
 import { Plan } from './plan';
 import type { Kernel } from './kernel';
 import { readFloats, tensorBuffer, webgpuDevice } from './gpu';
+
+/**
+ * Puts TF.js on Node's WebGPU (Dawn) before a test file's tests, or warns why it cannot. Returns the reason to skip
+ * (null once WebGPU is on); `unless`, when set, is a reason to skip without trying.
+ */
+export function useNodeWebGPU(what: string, unless: string | null = null): () => string | null {
+  let skip: string | null = unless ?? 'not checked';
+  beforeAll(async () => {
+    if (unless) return;
+    skip = await enableNodeWebGPU();
+    if (skip) console.warn(`SKIPPING ${what}: ${skip}`);
+    else await tf.setBackend('webgpu');
+  }, 60_000);
+  return () => skip;
+}
 
 /** Runs `kernel` with bindings = the inputs' buffers, then one buffer per output size (zeroed); returns the outputs. */
 export async function runKernel(kernel: Kernel, inputs: tf.Tensor[], outputSizes: number[]): Promise<Float32Array[]> {

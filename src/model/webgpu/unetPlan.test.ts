@@ -1,21 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { enableNodeWebGPU } from '../nodeWebgpu';
+import { describe, expect, it } from 'vitest';
 import { createGenerator } from '../networks';
 import type { GeneratorOptions, Norm } from '../options';
 import { readFloats, webgpuDevice } from './gpu';
 import { Plan } from './plan';
 import { unetPlan } from './unetPlan';
 import { dropoutMask } from './dropout';
-import { worstRelative } from './testing';
+import { useNodeWebGPU, worstRelative } from './testing';
 import { seedWeights } from './stepTesting';
 
-let skip: string | null = 'not checked';
-beforeAll(async () => {
-  skip = await enableNodeWebGPU();
-  if (skip) console.warn(`SKIPPING the U-Net plan: ${skip}`);
-  else await tf.setBackend('webgpu');
-}, 60_000);
+const skip = useNodeWebGPU('the U-Net plan');
 
 /** Largest |a − b| over the largest |b|: a gradient's error relative to that weight's largest gradient. */
 function relativeToLargest(a: Float32Array, b: Float32Array): number {
@@ -76,7 +70,7 @@ function useMasks(model: tf.LayersModel, seeds: number[]): tf.Tensor[] {
 function compare(c: Case): void {
   const name = `${c.netG} ${c.side}px norm ${c.norm}, batch ${c.batch}, ngf ${c.ngf}${c.inputGradient ? ', input gradient' : ''}${c.dropout ? ', dropout' : ''}`;
   it(`${name}: output, every weight's gradient, running statistics and dInput equal TF.js's`, async () => {
-    if (skip) return;
+    if (skip()) return;
     const options: GeneratorOptions = { input_nc: 3, output_nc: 3, ngf: c.ngf, netG: c.netG, norm: c.norm, use_dropout: !!c.dropout };
     const model = createGenerator(options);
     seedWeights(model, 100);
