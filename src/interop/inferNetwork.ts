@@ -8,7 +8,7 @@ import type { DiscriminatorOptions, GeneratorOptions, NetG, Norm } from '../mode
 import type { StateDict } from './stateDict';
 import { discriminatorModules, generatorModules, referenceParams } from './referenceNets';
 import type { RefModule } from './referenceNets';
-import { checkStateDict, loadStateDict } from './torchWeights';
+import { checkStateDict, loadStateDict, withoutModulePrefix } from './torchWeights';
 import type * as tf from '@tensorflow/tfjs';
 
 /** A network read from a state dict: what it is and what was found on the way. */
@@ -27,7 +27,7 @@ export interface ImportedNet {
 }
 
 /** Keys without DataParallel's `module.` prefix. */
-const stripped = (sd: StateDict): StateDict => new Map([...sd].map(([k, v]) => [k.startsWith('module.') ? k.slice(7) : k, v]));
+const stripped = (sd: StateDict): StateDict => new Map([...sd].map(([k, v]) => [withoutModulePrefix(k), v]));
 
 /** The norm a network was built with: batch norm has weight + running stats, instance norm gives convs a bias. */
 function normOf(sd: StateDict, normPrefix: string, convPrefix: string): Norm {

@@ -41,6 +41,9 @@ export interface ReferenceImport {
   notes: string[];
 }
 
+/** The reference's network names in the order its models list them: `nets` holds what it read in this order. */
+const NETWORK_ORDER = ['G', 'G_A', 'G_B', 'D', 'D_A', 'D_B'];
+
 /** `<epoch>_net_<name>.pth` as the reference saves networks. */
 const NET_FILE = /(?:^|\/)(\w+?)_net_(G|D)(?:_(A|B))?\.pth$/;
 
@@ -97,7 +100,7 @@ function readSet(given: ReferenceFile[], built: ImportedNet[]): ReferenceImport 
   const fileOf: Record<string, string> = {};
   const epochs = new Set<string>();
   // in the order the reference lists its networks, generators first
-  const rank = (key: string) => ['G', 'G_A', 'G_B', 'D', 'D_A', 'D_B'].indexOf(key) >>> 0;
+  const rank = (key: string) => NETWORK_ORDER.indexOf(key) >>> 0;
   for (const [key, { file, epoch }] of [...byName].sort(([a], [b]) => rank(a) - rank(b))) {
     const net = importNetwork(readPth(file.bytes, baseName(file.name)), baseName(file.name), { use_dropout });
     built.push(net);

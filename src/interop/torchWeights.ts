@@ -94,6 +94,9 @@ export function loadStateDict(model: tf.LayersModel, modules: readonly RefModule
   }
 }
 
+/** A key without DataParallel's `module.` prefix. */
+export const withoutModulePrefix = (key: string): string => (key.startsWith('module.') ? key.slice('module.'.length) : key);
+
 /** What a state dict holds against what the reference's modules need: every problem named. */
 export interface StateDictCheck {
   /** The state dict with only the modules' keys (`module.` prefixes and ignorable buffers dropped). */
@@ -115,7 +118,7 @@ export function checkStateDict(sd: StateDict, modules: readonly RefModule[]): St
   let droppedStats = 0;
   let prefixed = 0;
   for (const [raw, t] of sd) {
-    const key = raw.startsWith('module.') ? raw.slice('module.'.length) : raw;
+    const key = withoutModulePrefix(raw);
     if (key !== raw) prefixed++;
     const [, owner, buffer] = /^(.*)\.(running_mean|running_var|num_batches_tracked)$/.exec(key) ?? [];
     if (owner !== undefined && instance.has(owner)) {

@@ -75,14 +75,13 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
     exporting('Writing the PyTorch checkpoints…', async () => {
       const files = await weights('pytorch');
       const folder = files[0].name.split('/').slice(0, 2).join('/');
-      const zip = zipSync(Object.fromEntries(files.map((f) => [f.name, new Uint8Array(f.data)])), { level: 0 });
-      download(`${folder.split('/')[1]}-pytorch.zip`, zip as Uint8Array<ArrayBuffer>, 'application/zip');
+      download(`${folder.split('/')[1]}-pytorch.zip`, zipFiles(files), 'application/zip');
     });
   const exportOnnx = () =>
     exporting('Writing ONNX…', async () => {
       const files = await weights('onnx');
       if (files.length === 1) download(files[0].name, files[0].data);
-      else download('gan-studio-onnx.zip', zipSync(Object.fromEntries(files.map((f) => [f.name, new Uint8Array(f.data)])), { level: 0 }) as Uint8Array<ArrayBuffer>, 'application/zip');
+      else download('gan-studio-onnx.zip', zipFiles(files), 'application/zip');
     });
   const listSeparateFiles = async () => {
     setBusy('Exporting…');
@@ -255,6 +254,9 @@ export function ExportPanel({ client }: { client: TrainingClient }) {
     </section>
   );
 }
+
+/** Files as one zip at their paths, stored (weights barely compress). */
+const zipFiles = (files: ExportFile[]) => zipSync(Object.fromEntries(files.map((f) => [f.name, new Uint8Array(f.data)])), { level: 0 }) as Uint8Array<ArrayBuffer>;
 
 /** A file size for people: 1.2 MB, 34 kB. */
 const formatBytes = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1e3))} kB`);

@@ -11,9 +11,6 @@ import type { ReferenceImport } from '../interop/referenceImport';
 import type { ImportedGenerator } from './generators';
 import type { ReferenceSummary } from './protocol';
 
-/** The reference's network names, in the order its models list them. */
-const ORDER = ['G', 'G_A', 'G_B', 'D', 'D_A', 'D_B'];
-
 export class ReferenceSlot {
   private current: ReferenceImport | null = null;
 
@@ -29,7 +26,7 @@ export class ReferenceSlot {
       modelGuessed: r.modelGuessed,
       name: r.name,
       epoch: r.epoch,
-      networks: ORDER.filter((n) => r.nets[`net${n}`]),
+      networks: Object.keys(r.nets).map((n) => n.slice(3)), // read in the reference's order
       complete: r.complete,
       canTrain: r.canTrain,
       startEpoch: startEpoch(r),
