@@ -7,20 +7,15 @@ import { unzipSync } from 'fflate';
 import { expect, test } from '@playwright/test';
 import type { Download } from '@playwright/test';
 import { bmp } from './fixtures';
+import { trainDemoThenPause } from './studioPage';
 import { drawShapes } from '../src/data/demoShapes';
 
 test('one click exports one zip; separate files on request; a translation shows its input beside its output', async ({ page }) => {
   test.setTimeout(240_000);
   const downloads: Download[] = [];
   page.on('download', (d) => downloads.push(d));
-  await page.goto('/?test&preset=tiny&backend=cpu');
-  await expect(page.getByTestId('backend')).toHaveText('cpu');
-  await page.getByRole('button', { name: /Try demo: Warm/ }).click();
-  await expect(page.getByTestId('dataset')).toContainText('200 A and 200 B images');
-  await page.getByRole('button', { name: 'Start' }).click();
-  await expect.poll(() => page.evaluate(() => window.__studio!.store.getState().progress?.step ?? 0), { timeout: 120_000 }).toBeGreaterThanOrEqual(3);
-  await page.getByRole('button', { name: 'Pause' }).click();
-  await expect(page.getByTestId('run-state')).toHaveText(/paused/, { timeout: 60_000 });
+  await trainDemoThenPause(page, { backend: 'cpu', demo: /Try demo: Warm/, dataset: '200 A and 200 B images', steps: 3, pauseWithinMs: 60_000 });
+  await expect(page.getByTestId('run-state')).toHaveText(/paused/);
 
   await page.getByRole('button', { name: 'Export model (.zip)' }).click();
   await expect.poll(() => downloads.length).toBeGreaterThan(0);

@@ -9,6 +9,7 @@ import { unzipSync } from 'fflate';
 import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import { bmp } from './fixtures';
+import { trainDemoThenPause, waitForStep } from './studioPage';
 import { drawShapes } from '../src/data/demoShapes';
 import { readPth } from '../src/interop/pth';
 import { importNetwork } from '../src/interop/inferNetwork';
@@ -58,7 +59,7 @@ test('the reference’s .pth generators translate in the page as in Node, and a 
   await page.getByRole('button', { name: /Try demo: Warm/ }).click();
   await expect(page.getByTestId('dataset')).toContainText('A and');
   await summary.getByRole('button', { name: 'Continue training at epoch 4' }).click();
-  await expect.poll(() => page.evaluate(() => window.__studio!.store.getState().progress?.step ?? 0), { timeout: 120_000 }).toBeGreaterThanOrEqual(2);
+  await waitForStep(page, 2);
   const progress = await page.evaluate(() => window.__studio!.store.getState().progress!);
   expect(progress.epoch).toBe(4);
   expect(progress.step).toBeGreaterThan(3 * 200); // the step count goes on from three epochs of the 200-image demo
@@ -68,13 +69,8 @@ test('the reference’s .pth generators translate in the page as in Node, and a 
 
 test('a run exports for PyTorch as the reference’s checkpoints folder, and ONNX beside it', async ({ page }) => {
   test.setTimeout(240_000);
-  await page.goto('/?test&preset=tiny&backend=cpu');
-  await page.getByRole('button', { name: /Try demo: Warm/ }).click();
-  await expect(page.getByTestId('dataset')).toContainText('200 A and 200 B images');
-  await page.getByRole('button', { name: 'Start' }).click();
-  await expect.poll(() => page.evaluate(() => window.__studio!.store.getState().progress?.step ?? 0), { timeout: 120_000 }).toBeGreaterThanOrEqual(2);
-  await page.getByRole('button', { name: 'Pause' }).click();
-  await expect(page.getByTestId('run-state')).toHaveText(/paused/, { timeout: 60_000 });
+  await trainDemoThenPause(page, { backend: 'cpu', demo: /Try demo: Warm/, dataset: '200 A and 200 B images', steps: 2, pauseWithinMs: 60_000 });
+  await expect(page.getByTestId('run-state')).toHaveText(/paused/);
 
   const download = async (button: string): Promise<[string, Uint8Array]> => {
     const [d] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button }).click()]);

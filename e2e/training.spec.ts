@@ -8,22 +8,7 @@ import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import { cycleGanFiles, writeTree, zipOf } from './fixtures';
-
-type Snapshot = { state: string; step: number; losses: Record<string, number[]>; reason: string | null; error: string | null; problems: { path: string; reason: string }[] };
-
-/** Reads the store through the test hook. */
-const studio = (page: Page) =>
-  page.evaluate((): Snapshot => {
-    const s = window.__studio!.store.getState();
-    return {
-      state: s.runState,
-      step: s.progress?.step ?? 0,
-      losses: s.history?.values ?? {},
-      reason: s.reason,
-      error: s.error,
-      problems: s.dataset?.problems ?? [],
-    };
-  });
+import { studio, trainDemoThenPause, waitForStep } from './studioPage';
 
 /** Counts main-thread long tasks from page load on. */
 async function watchLongTasks(page: Page) {
@@ -32,22 +17,6 @@ async function watchLongTasks(page: Page) {
     w.__longTasks = [];
     new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__longTasks.push(e.duration))).observe({ type: 'longtask', buffered: true });
   });
-}
-
-const waitForStep = async (page: Page, atLeast: number, timeout = 120_000) =>
-  expect.poll(async () => (await studio(page)).step, { timeout, intervals: [500] }).toBeGreaterThanOrEqual(atLeast);
-
-/** Opens the page on a forced backend, trains a demo past `steps` steps and pauses it; returns the step it paused at. */
-async function trainDemoThenPause(page: Page, o: { backend: string; demo: RegExp; dataset: string; steps: number; pauseWithinMs: number }) {
-  await page.goto(`/?test&preset=tiny&backend=${o.backend}`);
-  await expect(page.getByTestId('backend')).toHaveText(o.backend);
-  await page.getByRole('button', { name: o.demo }).click();
-  await expect(page.getByTestId('dataset')).toContainText(o.dataset);
-  await page.getByRole('button', { name: 'Start' }).click();
-  await waitForStep(page, o.steps);
-  await page.getByRole('button', { name: 'Pause' }).click();
-  await expect.poll(async () => (await studio(page)).state, { timeout: o.pauseWithinMs }).toBe('paused');
-  return (await studio(page)).step;
 }
 
 test('a folder through the directory input trains; pause stops; a reload resumes at the same step', async ({ page }) => {
