@@ -14,7 +14,7 @@ import { conv2dBackwardFilter, conv2dBackwardInput, conv2dForward, conv2dOutputS
 import type { Conv2dSpec } from '../src/model/webgpu/conv2d';
 import { tensorBuffer, webgpuDevice } from '../src/model/webgpu/gpu';
 import { declareBindings, groupsFor, MAIN_1D } from '../src/model/webgpu/kernel';
-import type { Kernel } from '../src/model/webgpu/kernel';
+import type { Kernel, Op } from "../src/model/webgpu/kernel";
 import { Plan } from '../src/model/webgpu/plan';
 
 const scale = Number(process.env.KERNELS_SCALE ?? 1);
@@ -42,7 +42,7 @@ const adapter = (tf.backend() as unknown as { adapterInfo?: object }).adapterInf
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Milliseconds per dispatch of one kernel, replayed `repeat` times in one plan after a warm-up replay. */
-async function timeOurs(kernel: Kernel, buffers: GPUBuffer[]): Promise<number> {
+async function timeOurs(kernel: Op, buffers: GPUBuffer[]): Promise<number> {
   const plan = new Plan(device);
   for (let i = 0; i < repeat; i++) plan.add(kernel, buffers);
   plan.run();

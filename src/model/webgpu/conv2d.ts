@@ -1,12 +1,16 @@
 /**
  * The ordinary 2-D convolution, forward and backward: NHWC activations, HWIO filters [k, k, in, out] as TF.js holds
  * them, zero or reflection padding folded into the index arithmetic, bias and activation fused into the output, and
- * the output (and so its gradient) at a channel offset of a wider buffer. One thread per value computed.
+ * the output (and so its gradient) at a channel offset of a wider buffer. The three big passes are tiled implicit
+ * GEMMs (convGemm.ts), each with tile configurations the tuner times on the device (tuning.ts).
  */
 import { activate, slopeFromOutput } from './activation';
 import type { Activation } from './activation';
+import { filterGemm, gatherGemm, parityGemm } from './convGemm';
+import type { GemmConfig, Grid, Io } from './convGemm';
 import { declareBindings, groupsFor, MAIN_1D, WORKGROUP } from './kernel';
-import type { Access, Kernel } from './kernel';
+import type { Access, Kernel, Op } from './kernel';
+import { tunable } from './tuning';
 
 /** `zero`: PyTorch's conv `padding=p`; `reflect`: PyTorch's ReflectionPad2d(p) before a valid conv. */
 export type PadMode = 'zero' | 'reflect';
@@ -105,8 +109,6 @@ fn padded(i: i32, r: i32, n: i32) -> i32 {
 }`;
 }
 
-/** How many padded coordinates can read one input row: itself, and under reflection its two mirrors. */
-const sources = (s: Conv2dSpec): number => (s.padMode === 'zero' ? 1 : 3);
 
 /**
  * WGSL of `grad(j)`: the gradient at flat index j of the output buffer before the activation, dy · f'(y), reading
@@ -117,93 +119,84 @@ function gradientAt(s: Conv2dSpec, y: string, dy: string): string {
   return `fn grad(j: i32) -> f32 { let y = ${y}[j]; return ${dy}[j] * ${slopeFromOutput(s.activation, 'y')}; }`;
 }
 
-/** Output channels and output columns one forward thread computes: a 4×4 block of accumulators in registers. */
-const FWD_CO = 4;
-const FWD_PX = 4;
+/** The WGSL of `storeC` for a forward output: the bias added, the activation applied, at channel n of the row. */
+function forwardStore(s: Conv2dSpec): (out: string) => string {
+  return (out) => `fn storeC(base: i32, n: i32, v: f32) {
+  let z = v${s.bias ? ' + b2[n]' : ''};
+  ${out}[base + n] = ${activate(s.activation, 'z')};
+}`;
+}
 
-/**
- * y = f(conv(x, w) + bias): b0 x [N,H,W,CI], b1 w [K,K,CI,CO], (b2 bias [CO]), then y [N,OH,OW,CT] at OFF. Each
- * thread computes 4 output channels of 4 neighbouring output columns (implicit GEMM, register-blocked): each x value
- * it loads feeds 4 channels and each weight 4 columns, a quarter of the one-output-per-thread kernel's loads.
- */
-export function conv2dForward(s: Conv2dSpec): Kernel {
-  check(s);
-  const bindings: Access[] = s.bias ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'];
-  const y = `b${bindings.length - 1}`;
+/** Float counts of a pass's bindings, in order (the tuner times candidates on buffers of these sizes). */
+function sizes(s: Conv2dSpec, which: 'fwd' | 'dx' | 'dw'): number[] {
+  const x = s.batch * s.height * s.width * s.inChannels;
+  const w = s.kernel * s.kernel * s.inChannels * s.outChannels;
+  const y = conv2dOutputCount(s);
+  const act = s.activation !== 'none';
+  if (which === 'fwd') return [x, w, ...(s.bias ? [s.outChannels] : []), y];
+  if (which === 'dx') return [...(act ? [y] : []), y, w, x];
+  return [x, ...(act ? [y] : []), y, w];
+}
+
+/** The grids a spec's passes read and write: its input, and its output inside the wider buffer. */
+function grids(s: Conv2dSpec): { input: Grid; output: Grid } {
   const { outHeight, outWidth } = conv2dOutputSize(s);
-  const coBlocks = Math.ceil(s.outChannels / FWD_CO);
-  const pxBlocks = Math.ceil(outWidth / FWD_PX);
-  const count = s.batch * outHeight * pxBlocks * coBlocks;
-  // channels past CO (when CO is not a multiple of 4) read the last channel's weight and are never written
-  const wAt = (j: number) => `b1[wBase + ci * CO + min(co0 + ${j}, CO - 1)]`;
   return {
-    name: `conv2d forward ${key(s)}`,
-    key: `conv2d-fwd4x4-${key(s)}`,
-    bindings,
-    workgroups: groupsFor(count),
-    source: `${declareBindings(bindings)}
-${prelude(s)}
-${MAIN_1D}
-  if (i >= ${count}u) { return; }
-  let t = i32(i);
-  let co0 = (t % ${coBlocks}) * ${FWD_CO};
-  let ow0 = ((t / ${coBlocks}) % ${pxBlocks}) * ${FWD_PX};
-  let oh = (t / (${coBlocks * pxBlocks})) % OH;
-  let n = t / (${coBlocks * pxBlocks} * OH);
-  // the bias first, as the one-output kernel summed: the same order of additions, the same rounding
-  var acc: array<vec4<f32>, ${FWD_PX}>;
-  ${s.bias ? `let bias4 = vec4<f32>(${[0, 1, 2, 3].map((j) => `b2[min(co0 + ${j}, CO - 1)]`).join(', ')});
-  for (var p = 0; p < ${FWD_PX}; p++) { acc[p] = bias4; }` : ''}
-  for (var kh = 0; kh < K; kh++) {
-    let ih = inRow(oh * S - P + kh, H);
-    if (ih < 0) { continue; }
-    let rowBase = (n * H + ih) * W;
-    for (var kw = 0; kw < K; kw++) {
-      // each column's input offset, or -1 where zero padding (or a column past OW) reads a zero
-      var xBase: array<i32, ${FWD_PX}>;
-      for (var p = 0; p < ${FWD_PX}; p++) {
-        let iw = inRow((ow0 + p) * S - P + kw, W);
-        xBase[p] = select(-1, (rowBase + iw) * CI, iw >= 0 && ow0 + p < OW);
-      }
-      let wBase = (kh * K + kw) * CI * CO;
-      for (var ci = 0; ci < CI; ci++) {
-        let w4 = vec4<f32>(${[0, 1, 2, 3].map(wAt).join(', ')});
-        for (var p = 0; p < ${FWD_PX}; p++) {
-          let xi = xBase[p];
-          let xv = select(0.0, b0[max(xi, 0) + ci], xi >= 0);
-          acc[p] += xv * w4;
-        }
-      }
-    }
-  }
-  for (var p = 0; p < ${FWD_PX}; p++) {
-    let ow = ow0 + p;
-    if (ow >= OW) { break; }
-    let outBase = ((n * OH + oh) * OW + ow) * CT + OFF;
-    for (var j = 0; j < ${FWD_CO}; j++) {
-      let co = co0 + j;
-      if (co >= CO) { break; }
-      let v = acc[p][j];
-      ${y}[outBase + co] = ${activate(s.activation, 'v')};
-    }
-  }
-}`,
+    input: { h: s.height, w: s.width, c: s.inChannels, stride: s.inChannels, offset: 0 },
+    output: { h: outHeight, w: outWidth, c: s.outChannels, stride: s.outTotal ?? s.outChannels, offset: s.outOffset ?? 0 },
   };
 }
 
 /**
- * The input gradient dx [N,H,W,CI] from the output's: ([y,] dy, w, dx), with y and dy [N,OH,OW,CT] at OFF (y only
- * with an activation). Under reflection each input value gathers from its mirrored padded positions too.
+ * y = f(conv(x, w) + bias): b0 x [N,H,W,CI], b1 w [K,K,CI,CO], (b2 bias [CO]), then y [N,OH,OW,CT] at OFF. A tiled
+ * implicit GEMM (gemm.ts): rows are output pixels, columns output channels, the reduction runs over (kh, kw, ci).
  */
-export function conv2dBackwardInput(s: Conv2dSpec): Kernel {
+export function conv2dForward(s: Conv2dSpec, config?: GemmConfig): Op {
   check(s);
+  const { input, output } = grids(s);
+  const io: Io = { inputs: s.bias ? 3 : 2, readers: 'fn readImg(j: i32) -> f32 { return b0[j]; }\nfn readW(j: i32) -> f32 { return b1[j]; }', store: forwardStore(s) };
+  const k = `conv2d-fwd-${key(s)}`;
+  return tunable(k, 'gather', s.batch * output.h * output.w, output.c, s.kernel * s.kernel * s.inChannels, sizes(s, 'fwd'), config, (c) =>
+    gatherGemm(`conv2d forward ${key(s)}`, k, s, input, output, s.inChannels * s.outChannels, s.outChannels, io, c),
+  );
+}
+
+/**
+ * The input gradient dx [N,H,W,CI] from the output's: ([y,] dy, w, dx), with y and dy [N,OH,OW,CT] at OFF (y only
+ * with an activation). A tiled GEMM over stride-parity classes (parity family); under reflection a second kernel
+ * adds what the mirrored padding sent to the border rows and columns.
+ */
+export function conv2dBackwardInput(s: Conv2dSpec, config?: GemmConfig): Op {
+  check(s);
+  const act = s.activation !== 'none';
+  const { input, output } = grids(s);
+  const [y, dy, w] = act ? ['b0', 'b1', 'b2'] : ['', 'b0', 'b1'];
+  const io: Io = {
+    inputs: act ? 3 : 2,
+    readers: `${gradientAt(s, y, dy).replace('fn grad(', 'fn readSrc(')}\nfn readW(j: i32) -> f32 { return ${w}[j]; }`,
+    store: (out) => `fn storeC(base: i32, n: i32, v: f32) { ${out}[base + n] = v; }`,
+  };
+  const k = `conv2d-dx-${key(s)}`;
+  return tunable(k, 'parity', s.batch * s.height * s.width, s.inChannels, s.kernel * s.kernel * s.outChannels, sizes(s, 'dx'), config, (c) => {
+    const gemm = parityGemm(`conv2d input gradient ${key(s)}`, k, s, output, input, s.inChannels * s.outChannels, s.outChannels, io, c);
+    if (s.padMode === 'zero') return gemm;
+    const all = Array.from({ length: io.inputs + 1 }, (_, i) => i);
+    return { name: gemm.name, stages: [{ kernel: gemm, buffers: all }, { kernel: mirrorFix(s), buffers: all }], scratch: 0 };
+  });
+}
+
+/**
+ * What reflection padding adds to dx beyond the direct terms: each border value also gathers from the padded
+ * positions that mirror it. Same bindings as conv2dBackwardInput; adds to the dx its GEMM wrote.
+ */
+function mirrorFix(s: Conv2dSpec): Kernel {
   const act = s.activation !== 'none';
   const bindings: Access[] = act ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'];
   const [dy, w, dx] = act ? ['b1', 'b2', 'b3'] : ['b0', 'b1', 'b2'];
   const count = s.batch * s.height * s.width * s.inChannels;
   return {
-    name: `conv2d input gradient ${key(s)}`,
-    key: `conv2d-dx-${key(s)}`,
+    name: `conv2d input gradient mirrors ${key(s)}`,
+    key: `conv2d-dx-mirror-${key(s)}`,
     bindings,
     workgroups: groupsFor(count),
     source: `${declareBindings(bindings)}
@@ -216,73 +209,56 @@ ${MAIN_1D}
   let iw = (t / CI) % W;
   let ih = (t / (CI * W)) % H;
   let n = t / (CI * W * H);
+  // rows 1..P and H-1-P..H-2 (columns alike) are mirrored into the padding; others have only the direct terms
+  let rowMirrored = (ih >= 1 && ih <= P) || (ih <= H - 2 && ih >= H - 1 - P);
+  let colMirrored = (iw >= 1 && iw <= P) || (iw <= W - 2 && iw >= W - 1 - P);
+  if (!rowMirrored && !colMirrored) { return; }
   var acc = 0.0;
-  for (var rh = 0; rh < ${sources(s)}; rh++) {
+  for (var rh = 0; rh < 3; rh++) {
     let ph = padded(ih, rh, H);
     if (ph < 0) { continue; }
-    for (var kh = 0; kh < K; kh++) {
-      // Output row oh reads padded row oh·S + kh: this one when ph − kh is a multiple of S in range.
-      let th = ph - kh;
-      if (th < 0 || th % S != 0 || th / S >= OH) { continue; }
-      let oh = th / S;
-      for (var rw = 0; rw < ${sources(s)}; rw++) {
-        let pw = padded(iw, rw, W);
-        if (pw < 0) { continue; }
+    for (var rw = 0; rw < 3; rw++) {
+      let pw = padded(iw, rw, W);
+      if (pw < 0 || (rh == 0 && rw == 0)) { continue; }
+      for (var kh = 0; kh < K; kh++) {
+        // output row oh reads padded row oh·S + kh
+        let th = ph - kh;
+        if (th < 0 || th % S != 0 || th / S >= OH) { continue; }
+        let oh = th / S;
         for (var kw = 0; kw < K; kw++) {
           let tw = pw - kw;
           if (tw < 0 || tw % S != 0 || tw / S >= OW) { continue; }
           let ow = tw / S;
           let gBase = ((n * OH + oh) * OW + ow) * CT + OFF;
           let wBase = ((kh * K + kw) * CI + ci) * CO;
-          for (var co = 0; co < CO; co++) {
-            acc += grad(gBase + co) * ${w}[wBase + co];
-          }
+          for (var co = 0; co < CO; co++) { acc += grad(gBase + co) * ${w}[wBase + co]; }
         }
       }
     }
   }
-  ${dx}[t] = acc;
+  ${dx}[t] += acc;
 }`,
   };
 }
 
-/** The filter gradient dW [K,K,CI,CO]: (x, [y,] dy, dW), y and dy [N,OH,OW,CT] at OFF (y only with an activation). */
-export function conv2dBackwardFilter(s: Conv2dSpec): Kernel {
+/**
+ * The filter gradient dW [K,K,CI,CO]: (x, [y,] dy, dW), y and dy [N,OH,OW,CT] at OFF (y only with an activation). A
+ * tiled GEMM (filter family), its long reduction over output pixels split into parts where dW is small.
+ */
+export function conv2dBackwardFilter(s: Conv2dSpec, config?: GemmConfig): Op {
   check(s);
   const act = s.activation !== 'none';
-  const bindings: Access[] = act ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'];
-  const [dy, dw] = act ? ['b2', 'b3'] : ['b1', 'b2'];
-  const count = s.kernel * s.kernel * s.inChannels * s.outChannels;
-  return {
-    name: `conv2d filter gradient ${key(s)}`,
-    key: `conv2d-dw-${key(s)}`,
-    bindings,
-    workgroups: groupsFor(count),
-    source: `${declareBindings(bindings)}
-${prelude(s)}
-${gradientAt(s, 'b1', dy)}
-${MAIN_1D}
-  if (i >= ${count}u) { return; }
-  let t = i32(i);
-  let co = t % CO;
-  let ci = (t / CO) % CI;
-  let kw = (t / (CO * CI)) % K;
-  let kh = t / (CO * CI * K);
-  var acc = 0.0;
-  for (var n = 0; n < N; n++) {
-    for (var oh = 0; oh < OH; oh++) {
-      let ih = inRow(oh * S - P + kh, H);
-      if (ih < 0) { continue; }
-      for (var ow = 0; ow < OW; ow++) {
-        let iw = inRow(ow * S - P + kw, W);
-        if (iw < 0) { continue; }
-        acc += b0[((n * H + ih) * W + iw) * CI + ci] * grad(((n * OH + oh) * OW + ow) * CT + OFF + co);
-      }
-    }
-  }
-  ${dw}[t] = acc;
-}`,
+  const { input, output } = grids(s);
+  const [y, dy] = act ? ['b1', 'b2'] : ['', 'b1'];
+  const io: Io = {
+    inputs: act ? 3 : 2,
+    readers: `fn readImg(j: i32) -> f32 { return b0[j]; }\n${gradientAt(s, y, dy).replace('fn grad(', 'fn readG(')}`,
+    store: (out) => `fn storeC(base: i32, n: i32, v: f32) { ${out}[base + n] = v; }`,
   };
+  const k = `conv2d-dw-${key(s)}`;
+  return tunable(k, 'filter', s.kernel * s.kernel * s.inChannels, s.outChannels, s.batch * output.h * output.w, sizes(s, 'dw'), config, (c) =>
+    filterGemm(`conv2d filter gradient ${key(s)}`, k, s, input, output, io, c),
+  );
 }
 
 /**

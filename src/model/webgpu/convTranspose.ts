@@ -4,12 +4,16 @@
  * Both kinds are one formula, out[o] += x[i] · W[k] where o = 2i + k − 1:
  * - k=4: the U-Net's ConvTranspose2d(4, 2, 1), TF.js conv2dTranspose 'same' (which pads 1 on each side);
  * - k=3: the ResNet's ConvTranspose2d(3, 2, 1, output_padding 1), TF.js 'valid' (2n+1 sides) then CropTopLeft(1).
- * Layout: NHWC activations, the filter as TF.js holds a conv2dTranspose kernel, [kh, kw, out, in].
+ * Layout: NHWC activations, the filter as TF.js holds a conv2dTranspose kernel, [kh, kw, out, in]. The three big passes
+ * are tiled implicit GEMMs (convGemm.ts), tuned per device like the convs'.
  */
 import { activate, slopeFromOutput } from './activation';
 import type { Activation } from './activation';
+import { filterGemm, gatherGemm, parityGemm } from './convGemm';
+import type { GemmConfig, Grid, Io } from './convGemm';
 import { declareBindings, groupsFor, MAIN_1D } from './kernel';
-import type { Access, Kernel } from './kernel';
+import type { Access, Kernel, Op } from './kernel';
+import { tunable } from './tuning';
 
 /** One transposed conv layer of a generator, with everything its kernels bake in. */
 export interface ConvTransposeSpec {
@@ -85,123 +89,80 @@ function gradFn(act: Activation, first: number): { fn: string; bindings: Access[
   return { fn: `fn grad(j: i32) -> f32 { let y = ${y}[j]; return ${dy}[j] * ${slopeFromOutput(act, 'y')}; }`, bindings: ['read', 'read'] };
 }
 
-/** Forward: b0 x [n,h,w,in], b1 filter [k,k,out,in], (b2 bias [out]), then the output [n,2h,2w,total] at the offset. */
-export function convTransposeForward(spec: ConvTransposeSpec): Kernel {
-  const r = resolve(spec);
-  const bindings: Access[] = r.bias ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'];
-  const out = `b${bindings.length - 1}`;
-  const count = r.batch * r.outH * r.outW * r.outChannels;
+/** The grids the passes read and write: the input, and the output inside its wider buffer. */
+function grids(r: Resolved): { input: Grid; output: Grid } {
   return {
-    name: `convTranspose${r.kernel} forward`,
-    key: `tconv-fwd-${keyOf(r)}`,
-    bindings,
-    workgroups: groupsFor(count),
-    source: `${declareBindings(bindings)}
-${constants(r)}
-${MAIN_1D}
-  if (i >= ${count}u) { return; }
-  let t = i32(i);
-  let co = t % OC;
-  let ox = (t / OC) % OW;
-  let oy = (t / (OC * OW)) % OH;
-  let n = t / (OC * OW * OH);
-  var acc = ${r.bias ? 'b2[co]' : '0.0'};
-  for (var ky = 0; ky < K; ky++) {
-    // Input rows that reach output row oy: oy = iy * S + ky - P.
-    let ty = oy + P - ky;
-    if (ty < 0 || ty % S != 0 || ty / S >= IH) { continue; }
-    let iy = ty / S;
-    for (var kx = 0; kx < K; kx++) {
-      let tx = ox + P - kx;
-      if (tx < 0 || tx % S != 0 || tx / S >= IW) { continue; }
-      let ix = tx / S;
-      let xBase = ((n * IH + iy) * IW + ix) * IC;
-      let wBase = ((ky * K + kx) * OC + co) * IC;
-      for (var ci = 0; ci < IC; ci++) { acc += b0[xBase + ci] * b1[wBase + ci]; }
-    }
-  }
-  ${out}[((n * OH + oy) * OW + ox) * TOTAL + OFF + co] = ${activate(r.activation, 'acc')};
-}`,
+    input: { h: r.height, w: r.width, c: r.inChannels, stride: r.inChannels, offset: 0 },
+    output: { h: r.outH, w: r.outW, c: r.outChannels, stride: r.total, offset: r.offset },
   };
 }
 
-/** Input gradient: b0 dy [n,2h,2w,total] (b1 y, unless the activation is none), then the filter, then dx [n,h,w,in]. */
-export function convTransposeBackwardInput(spec: ConvTransposeSpec): Kernel {
+/** The geometry the GEMM families see: a stride-2, padding-1 convolution whose output is this layer's input. */
+const geometry = (r: Resolved) => ({ batch: r.batch, kernel: r.kernel, stride: STRIDE as 2, pad: PAD, padMode: 'zero' as const });
+
+/**
+ * Forward: b0 x [n,h,w,in], b1 filter [k,k,out,in], (b2 bias [out]), then the output [n,2h,2w,total] at the offset. A
+ * tiled GEMM of the parity family (each output parity class gathers from its own taps).
+ */
+export function convTransposeForward(spec: ConvTransposeSpec, config?: GemmConfig): Op {
   const r = resolve(spec);
+  const { input, output } = grids(r);
+  const io: Io = {
+    inputs: r.bias ? 3 : 2,
+    readers: 'fn readSrc(j: i32) -> f32 { return b0[j]; }\nfn readW(j: i32) -> f32 { return b1[j]; }',
+    store: (out) => `fn storeC(base: i32, n: i32, v: f32) {
+  let z = v${r.bias ? ' + b2[n]' : ''};
+  ${out}[base + n] = ${activate(r.activation, 'z')};
+}`,
+  };
+  const k = `tconv-fwd-${keyOf(r)}`;
+  const w = r.kernel * r.kernel * r.outChannels * r.inChannels;
+  const sizes = [input.h * input.w * input.c * r.batch, w, ...(r.bias ? [r.outChannels] : []), convTransposeBufferSize(spec)];
+  return tunable(k, 'parity', r.batch * r.outH * r.outW, r.outChannels, r.kernel * r.kernel * r.inChannels, sizes, config, (c) =>
+    parityGemm(`convTranspose${r.kernel} forward`, k, geometry(r), input, output, r.outChannels * r.inChannels, r.inChannels, io, c),
+  );
+}
+
+/**
+ * Input gradient: b0 dy [n,2h,2w,total] (b1 y, unless the activation is none), then the filter, then dx [n,h,w,in]. A
+ * tiled GEMM of the gather family: dx is the stride-2 convolution of dy with the same filter.
+ */
+export function convTransposeBackwardInput(spec: ConvTransposeSpec, config?: GemmConfig): Op {
+  const r = resolve(spec);
+  const { input, output } = grids(r);
   const g = gradFn(r.activation, 0);
-  const w = `b${g.bindings.length}`;
-  const dx = `b${g.bindings.length + 1}`;
-  const bindings: Access[] = [...g.bindings, 'read', 'read_write'];
-  const count = r.batch * r.height * r.width * r.inChannels;
-  return {
-    name: `convTranspose${r.kernel} input gradient`,
-    key: `tconv-dx-${keyOf(r)}`,
-    bindings,
-    workgroups: groupsFor(count),
-    source: `${declareBindings(bindings)}
-${constants(r)}
-${g.fn}
-${MAIN_1D}
-  if (i >= ${count}u) { return; }
-  let t = i32(i);
-  let ci = t % IC;
-  let ix = (t / IC) % IW;
-  let iy = (t / (IC * IW)) % IH;
-  let n = t / (IC * IW * IH);
-  var acc = 0.0;
-  for (var ky = 0; ky < K; ky++) {
-    let oy = iy * S + ky - P;
-    if (oy < 0 || oy >= OH) { continue; }
-    for (var kx = 0; kx < K; kx++) {
-      let ox = ix * S + kx - P;
-      if (ox < 0 || ox >= OW) { continue; }
-      let dyBase = ((n * OH + oy) * OW + ox) * TOTAL + OFF;
-      let wBase = (ky * K + kx) * OC * IC + ci;
-      for (var co = 0; co < OC; co++) { acc += grad(dyBase + co) * ${w}[wBase + co * IC]; }
-    }
-  }
-  ${dx}[i] = acc;
-}`,
+  const io: Io = {
+    inputs: g.bindings.length + 1,
+    readers: `${g.fn.replace('fn grad(', 'fn readImg(')}\nfn readW(j: i32) -> f32 { return b${g.bindings.length}[j]; }`,
+    store: (out) => `fn storeC(base: i32, n: i32, v: f32) { ${out}[base + n] = v; }`,
   };
+  const k = `tconv-dx-${keyOf(r)}`;
+  const wide = convTransposeBufferSize(spec);
+  const sizes = [...g.bindings.map(() => wide), r.kernel * r.kernel * r.outChannels * r.inChannels, r.batch * r.height * r.width * r.inChannels];
+  return tunable(k, 'gather', r.batch * r.height * r.width, r.inChannels, r.kernel * r.kernel * r.outChannels, sizes, config, (c) =>
+    gatherGemm(`convTranspose${r.kernel} input gradient`, k, geometry(r), output, input, r.outChannels * r.inChannels, r.inChannels, io, c),
+  );
 }
 
-/** Filter gradient: b0 x [n,h,w,in], b1 dy [n,2h,2w,total] (b2 y, unless the activation is none), then dW [k,k,out,in]. */
-export function convTransposeBackwardFilter(spec: ConvTransposeSpec): Kernel {
+/**
+ * Filter gradient: b0 x [n,h,w,in], b1 dy [n,2h,2w,total] (b2 y, unless the activation is none), then dW [k,k,out,in].
+ * A tiled GEMM of the filter family, dy in the gathered role and x in the reduced one.
+ */
+export function convTransposeBackwardFilter(spec: ConvTransposeSpec, config?: GemmConfig): Op {
   const r = resolve(spec);
+  const { input, output } = grids(r);
   const g = gradFn(r.activation, 1);
-  const dw = `b${g.bindings.length + 1}`;
-  const bindings: Access[] = ['read', ...g.bindings, 'read_write'];
-  const count = r.kernel * r.kernel * r.outChannels * r.inChannels;
-  return {
-    name: `convTranspose${r.kernel} filter gradient`,
-    key: `tconv-dw-${keyOf(r)}`,
-    bindings,
-    workgroups: groupsFor(count),
-    source: `${declareBindings(bindings)}
-${constants(r)}
-${g.fn}
-${MAIN_1D}
-  if (i >= ${count}u) { return; }
-  let t = i32(i);
-  let ci = t % IC;
-  let co = (t / IC) % OC;
-  let kx = (t / (IC * OC)) % K;
-  let ky = t / (IC * OC * K);
-  var acc = 0.0;
-  for (var n = 0; n < N; n++) {
-    for (var iy = 0; iy < IH; iy++) {
-      let oy = iy * S + ky - P;
-      if (oy < 0 || oy >= OH) { continue; }
-      for (var ix = 0; ix < IW; ix++) {
-        let ox = ix * S + kx - P;
-        if (ox < 0 || ox >= OW) { continue; }
-        acc += b0[((n * IH + iy) * IW + ix) * IC + ci] * grad(((n * OH + oy) * OW + ox) * TOTAL + OFF + co);
-      }
-    }
-  }
-  ${dw}[i] = acc;
-}`,
+  const io: Io = {
+    inputs: g.bindings.length + 1,
+    readers: `fn readG(j: i32) -> f32 { return b0[j]; }\n${g.fn.replace('fn grad(', 'fn readImg(')}`,
+    store: (out) => `fn storeC(base: i32, n: i32, v: f32) { ${out}[base + n] = v; }`,
   };
+  const k = `tconv-dw-${keyOf(r)}`;
+  const wide = convTransposeBufferSize(spec);
+  const sizes = [r.batch * r.height * r.width * r.inChannels, ...g.bindings.map(() => wide), r.kernel * r.kernel * r.outChannels * r.inChannels];
+  return tunable(k, 'filter', r.kernel * r.kernel * r.outChannels, r.inChannels, r.batch * r.height * r.width, sizes, config, (c) =>
+    filterGemm(`convTranspose${r.kernel} filter gradient`, k, geometry(r), output, input, io, c),
+  );
 }
 
 /** Bias gradient: b0 dy [n,2h,2w,total] (b1 y, unless the activation is none), then dBias [out]. */

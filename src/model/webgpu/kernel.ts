@@ -17,6 +17,23 @@ export interface Kernel {
   workgroups: [number, number, number];
 }
 
+/**
+ * One result computed by several dispatches in order (a tiled GEMM, then the sum of its split-K parts or the fix of
+ * its mirrored borders). Each stage binds some of the caller's buffers, by index, and maybe the plan's scratch.
+ */
+export interface KernelSeq {
+  name: string;
+  stages: { kernel: Kernel; buffers: (number | 'scratch')[] }[];
+  /** Floats of plan scratch the stages share (0: none). */
+  scratch: number;
+}
+
+/** What a plan dispatches for one layer's pass: one kernel, or a sequence of them. */
+export type Op = Kernel | KernelSeq;
+
+/** The kernels of an op, in dispatch order. */
+export const kernelsOf = (op: Op): Kernel[] => ('stages' in op ? op.stages.map((s) => s.kernel) : [op]);
+
 /** Threads per workgroup of one-dimensional kernels. */
 export const WORKGROUP = 64;
 

@@ -3,7 +3,7 @@
  * compute pass and one submit. Pipelines are shared by source across a device's plans; bind groups are made when a
  * dispatch is added.
  */
-import type { Kernel } from './kernel';
+import type { Kernel, Op } from './kernel';
 import { flushTfjs } from './gpu';
 
 interface Dispatch {
@@ -22,9 +22,13 @@ const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 export class Plan {
   /** Buffers made by plans and not yet destroyed, in this thread: tests check that disposed steps leave none. */
   static liveBuffers = 0;
+  /** While true (the tuner's dry build), plans record nothing and compile nothing: only the ops asked for matter. */
+  static dry = false;
   private readonly pipelines: Map<string, GPUComputePipeline>;
   private readonly owned: GPUBuffer[] = [];
   private readonly list: Dispatch[] = [];
+  /** Scratch buffers by size, shared by every op of the plan (dispatches in one pass run in order). */
+  private scratchBuffers: { count: number; buffer: GPUBuffer }[] = [];
 
   constructor(readonly device: GPUDevice) {
     let pipelines = pipelineCache.get(device);
@@ -40,9 +44,33 @@ export class Plan {
     return b;
   }
 
-  /** Appends a dispatch of `kernel` over these buffers, in its bindings' order. */
-  add(kernel: Kernel, buffers: GPUBuffer[]): void {
+  /** Appends the dispatches of `op` over these buffers, in its bindings' order (a sequence's stages pick theirs). */
+  add(op: Op, buffers: GPUBuffer[]): void {
+    if (!('stages' in op)) return this.addKernel(op, buffers);
+    const scratch = op.scratch > 0 ? this.scratch(op.scratch) : null;
+    for (const { kernel, buffers: picks } of op.stages)
+      this.addKernel(
+        kernel,
+        picks.map((p) => {
+          const b = p === 'scratch' ? scratch : buffers[p];
+          if (!b) throw new Error(`${op.name}: stage ${kernel.name} binds ${p}, which was not given`);
+          return b;
+        }),
+      );
+  }
+
+  /** A scratch buffer of at least `count` floats, shared with the plan's other ops. */
+  private scratch(count: number): GPUBuffer {
+    const fit = this.scratchBuffers.find((s) => s.count >= count);
+    if (fit) return fit.buffer;
+    const buffer = this.buffer(count, 'scratch');
+    this.scratchBuffers.push({ count, buffer });
+    return buffer;
+  }
+
+  private addKernel(kernel: Kernel, buffers: GPUBuffer[]): void {
     if (buffers.length !== kernel.bindings.length) throw new Error(`${kernel.name}: ${kernel.bindings.length} bindings, ${buffers.length} buffers given`);
+    if (Plan.dry) return;
     let pipeline = this.pipelines.get(kernel.source);
     if (!pipeline) {
       const module = this.device.createShaderModule({ label: kernel.name, code: kernel.source });
@@ -85,6 +113,7 @@ export class Plan {
     for (const b of this.owned) b.destroy();
     Plan.liveBuffers -= this.owned.length;
     this.owned.length = 0;
+    this.scratchBuffers = [];
     this.list.length = 0;
   }
 }

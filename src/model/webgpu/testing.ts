@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll } from 'vitest';
 import { enableNodeWebGPU } from '../nodeWebgpu';
 import { Plan } from './plan';
-import type { Kernel } from './kernel';
+import type { Op } from './kernel';
 import { readFloats, tensorBuffer, webgpuDevice } from './gpu';
 
 /**
@@ -24,8 +24,8 @@ export function useNodeWebGPU(what: string, unless: string | null = null): () =>
   return () => skip;
 }
 
-/** Runs `kernel` with bindings = the inputs' buffers, then one buffer per output size (zeroed); returns the outputs. */
-export async function runKernel(kernel: Kernel, inputs: tf.Tensor[], outputSizes: number[]): Promise<Float32Array[]> {
+/** Runs `kernel` (one or a sequence) with bindings = the inputs' buffers, then one buffer per output size (zeroed); returns the outputs. */
+export async function runKernel(kernel: Op, inputs: tf.Tensor[], outputSizes: number[]): Promise<Float32Array[]> {
   const plan = new Plan(webgpuDevice());
   try {
     const outs = outputSizes.map((n, i) => plan.buffer(n, `out${i}`));

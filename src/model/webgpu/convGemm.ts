@@ -1,0 +1,224 @@
+/**
+ * The three implicit-GEMM families that every convolution pass of the networks is (conv2d.ts and convTranspose.ts
+ * describe theirs in these terms), over the tiled loop of gemm.ts:
+ * - gather: out[q] = Σ_tap,c img[q·S − P + tap, c] · w[tap, c, n]: a conv's forward, a transposed conv's input gradient;
+ * - parity: out[q] = Σ_tap,c src[(q + P − tap) / S, c] · w[tap, n, c] where S divides: a conv's input gradient, a
+ *   transposed conv's forward; for stride 2 the rows split into four parity classes, each with only its own taps;
+ * - filter: dW[tap, c, n] = Σ_q img[q·S − P + tap, c] · g[q, n]: both kinds' filter gradients, split along q (split-K)
+ *   when the output is small and the reduction long.
+ * A family gets its inputs' WGSL readers from the caller: `readImg`/`readSrc`/`readG` (j: a flat index, the activation's
+ * slope folded in where the caller reads a gradient), `readW`, and `storeC(base, n, v)` (bias and activation there).
+ */
+import type { Access, Kernel, KernelSeq } from './kernel';
+import { declareBindings, groupsFor, MAIN_1D } from './kernel';
+import type { PadMode } from './conv2d';
+import { gemmGrid, gemmMain, sharedBytesOf, threadsOf, TILES } from './gemm';
+import type { GemmShape, Tile, TileName } from './gemm';
+
+/** A grid of NHWC pixels inside a buffer: sides, the channels this op uses, the pixel stride and first channel. */
+export interface Grid {
+  h: number;
+  w: number;
+  c: number;
+  stride: number;
+  offset: number;
+}
+
+/** One convolution pass as a family sees it. */
+interface Geometry {
+  batch: number;
+  kernel: number;
+  stride: 1 | 2;
+  pad: number;
+  padMode: PadMode;
+}
+
+/** The caller's WGSL: its read bindings (b0…), the readers over them, and storeC over the output binding it is given. */
+export interface Io {
+  inputs: number;
+  readers: string;
+  store: (out: string) => string;
+}
+
+/** A tuning choice: a tile, and for filter gradients how many reduction parts. */
+export interface GemmConfig {
+  tile: TileName;
+  splits?: number;
+}
+
+/** `inRow(i, n)`: the row an index i of a side n reads, −1 where zero padding reads a zero (PyTorch's reflection too). */
+export function inRowFn(padMode: PadMode): string {
+  return `fn inRow(i: i32, n: i32) -> i32 {
+${padMode === 'zero' ? '  return select(-1, i, i >= 0 && i < n);' : '  let j = abs(i);\n  return select(j, 2 * (n - 1) - j, j >= n);'}
+}`;
+}
+
+const configKey = (c: GemmConfig) => `${c.tile}${c.splits && c.splits > 1 ? `-k${c.splits}` : ''}`;
+
+function kernelOf(name: string, key: string, io: Io, decls: string, g: GemmShape, t: Tile, config: GemmConfig): Kernel {
+  const bindings: Access[] = [...Array(io.inputs).fill('read'), 'read_write'];
+  const out = `b${io.inputs}`;
+  const main = gemmMain(g, t, g.splits > 1 ? out : null);
+  return {
+    name: `${name} [${configKey(config)}]`,
+    key: `${key}-${configKey(config)}`,
+    bindings,
+    workgroups: gemmGrid(g, t),
+    source: `${declareBindings(bindings)}
+${io.readers}
+${g.splits > 1 ? '' : io.store(out)}
+${decls}
+${main}`,
+  };
+}
+
+/** The gather family: a conv's forward (img x, filter [tap][c][n]) or a transposed conv's input gradient. */
+export function gatherGemm(name: string, key: string, geo: Geometry, img: Grid, out: Grid, wTap: number, wC: number, io: Io, config: GemmConfig): Kernel {
+  const t = TILES[config.tile];
+  const K = geo.kernel;
+  const g: GemmShape = { rows: geo.batch * out.h * out.w, cols: out.c, classes: 1, splits: 1, chunk: 0, aAlong: 'k', bAlong: 'n' };
+  const decls = `${inRowFn(geo.padMode)}
+struct Cls { rows: i32, len: i32 }
+fn classOf(z: i32) -> Cls { return Cls(${g.rows}, ${K * K * img.c}); }
+fn prepA(c: Cls, m: i32) -> vec4<i32> {
+  let ow = m % ${out.w};
+  let oh = (m / ${out.w}) % ${out.h};
+  return vec4<i32>(m / ${out.w * out.h} * ${img.h}, oh * ${geo.stride} - ${geo.pad}, ow * ${geo.stride} - ${geo.pad}, select(0, 1, m < c.rows));
+}
+fn loadA(c: Cls, r: vec4<i32>, k: i32) -> f32 {
+  let tap = k / ${img.c};
+  let ih = inRow(r.y + tap / ${K}, ${img.h});
+  let iw = inRow(r.z + tap % ${K}, ${img.w});
+  if (r.w == 0 || ih < 0 || iw < 0) { return 0.0; }
+  return readImg(((r.x + ih) * ${img.w} + iw) * ${img.stride} + ${img.offset} + k % ${img.c});
+}
+fn prepB(c: Cls, n: i32) -> vec4<i32> { return vec4<i32>(n, select(0, 1, n < ${out.c}), 0, 0); }
+fn loadB(c: Cls, r: vec4<i32>, k: i32) -> f32 {
+  if (r.y == 0) { return 0.0; }
+  return readW(k / ${img.c} * ${wTap} + k % ${img.c} * ${wC} + r.x);
+}
+fn outRow(c: Cls, m: i32) -> i32 { return m * ${out.stride} + ${out.offset}; }`;
+  return kernelOf(name, key, io, decls, g, t, config);
+}
+
+/**
+ * The parity family: out[q] += src[p] · w[tap][n][c] where q = p·S − P + tap, gathered per output q as p = (q + P −
+ * tap) / S; for S = 2 the rows of each parity class (q + P mod 2 per side) take the taps of that parity only.
+ * Zero padding only: a reflected conv's mirrored terms are added by `mirrorFix`.
+ */
+export function parityGemm(name: string, key: string, geo: Geometry, src: Grid, out: Grid, wTap: number, wN: number, io: Io, config: GemmConfig): Kernel {
+  const t = TILES[config.tile];
+  const S = geo.stride;
+  const P = geo.pad;
+  const K = geo.kernel;
+  const largest = Math.ceil(out.h / S) * Math.ceil(out.w / S);
+  const g: GemmShape = { rows: geo.batch * largest, cols: out.c, classes: S * S, splits: 1, chunk: 0, aAlong: 'k', bAlong: 'k' };
+  const decls = `struct Cls { rows: i32, len: i32, q0: vec2<i32>, count: vec2<i32>, par: vec2<i32>, taps: vec2<i32>, base: vec2<i32> }
+fn classOf(z: i32) -> Cls {
+  // par: (q + P) mod S of the class; q0: its first output row (column); taps par, par + S, ...
+  let par = vec2<i32>(z / ${S}, z % ${S});
+  let q0 = ((par - ${P}) % ${S} + ${S}) % ${S};
+  let count = max(vec2<i32>(0), (vec2<i32>(${out.h}, ${out.w}) - q0 + ${S - 1}) / ${S});
+  let taps = max(vec2<i32>(0), (${K} - par + ${S - 1}) / ${S});
+  return Cls(${geo.batch} * count.x * count.y, taps.x * taps.y * ${src.c}, q0, count, par, taps, (q0 + ${P} - par) / ${S});
+}
+fn prepA(c: Cls, m: i32) -> vec4<i32> {
+  let j = m % max(c.count.y, 1);
+  let i = (m / max(c.count.y, 1)) % max(c.count.x, 1);
+  return vec4<i32>(m / max(c.count.x * c.count.y, 1) * ${src.h}, c.base.x + i, c.base.y + j, select(0, 1, m < c.rows));
+}
+fn loadA(c: Cls, r: vec4<i32>, k: i32) -> f32 {
+  let tap = k / ${src.c};
+  let ph = r.y - tap / c.taps.y;
+  let pw = r.z - tap % c.taps.y;
+  if (r.w == 0 || ph < 0 || ph >= ${src.h} || pw < 0 || pw >= ${src.w}) { return 0.0; }
+  return readSrc(((r.x + ph) * ${src.w} + pw) * ${src.stride} + ${src.offset} + k % ${src.c});
+}
+fn prepB(c: Cls, n: i32) -> vec4<i32> { return vec4<i32>(n * ${wN}, select(0, 1, n < ${out.c}), 0, 0); }
+fn loadB(c: Cls, r: vec4<i32>, k: i32) -> f32 {
+  if (r.y == 0) { return 0.0; }
+  let tap = k / ${src.c};
+  let kh = c.par.x + ${S} * (tap / c.taps.y);
+  let kw = c.par.y + ${S} * (tap % c.taps.y);
+  return readW((kh * ${K} + kw) * ${wTap} + r.x + k % ${src.c});
+}
+fn outRow(c: Cls, m: i32) -> i32 {
+  let j = m % c.count.y;
+  let i = (m / c.count.y) % c.count.x;
+  let b = m / (c.count.x * c.count.y);
+  return ((b * ${out.h} + c.q0.x + ${S} * i) * ${out.w} + c.q0.y + ${S} * j) * ${out.stride} + ${out.offset};
+}`;
+  return kernelOf(name, key, io, decls, g, t, config);
+}
+
+/** Reduction parts for a filter gradient: enough workgroups to fill a large GPU, each part at least 64 slices long. */
+export function defaultSplits(rows: number, cols: number, len: number, t: Tile): number {
+  const tiles = Math.ceil(rows / t.bm) * Math.ceil(cols / t.bn);
+  return Math.max(1, Math.min(Math.floor(512 / tiles), Math.floor(len / (t.bk * 64))));
+}
+
+/**
+ * The filter family: dW[m = (tap, c)][n] = Σ_q img[q·S − P + tap, c] · g[q, n], q over the batch's g pixels; with
+ * several splits, the parts go to scratch and a second kernel sums them into dW (binding `io.inputs`).
+ */
+export function filterGemm(name: string, key: string, geo: Geometry, img: Grid, gGrid: Grid, io: Io, config: GemmConfig): Kernel | KernelSeq {
+  const t = TILES[config.tile];
+  const K = geo.kernel;
+  const rows = K * K * img.c;
+  const len = geo.batch * gGrid.h * gGrid.w;
+  const splits = Math.max(1, Math.min(config.splits ?? 1, Math.ceil(len / t.bk)));
+  const chunk = Math.ceil(len / splits / t.bk) * t.bk;
+  const g: GemmShape = { rows, cols: gGrid.c, classes: 1, splits, chunk, aAlong: 'm', bAlong: 'n' };
+  const decls = `${inRowFn(geo.padMode)}
+struct Cls { rows: i32, len: i32 }
+fn classOf(z: i32) -> Cls { return Cls(${rows}, ${len}); }
+fn prepA(c: Cls, m: i32) -> vec4<i32> {
+  let tap = m / ${img.c};
+  return vec4<i32>(tap / ${K} - ${geo.pad}, tap % ${K} - ${geo.pad}, ${img.offset} + m % ${img.c}, select(0, 1, m < c.rows));
+}
+fn loadA(c: Cls, r: vec4<i32>, k: i32) -> f32 {
+  let gw = k % ${gGrid.w};
+  let gh = (k / ${gGrid.w}) % ${gGrid.h};
+  let ih = inRow(gh * ${geo.stride} + r.x, ${img.h});
+  let iw = inRow(gw * ${geo.stride} + r.y, ${img.w});
+  if (r.w == 0 || ih < 0 || iw < 0) { return 0.0; }
+  return readImg(((k / ${gGrid.w * gGrid.h} * ${img.h} + ih) * ${img.w} + iw) * ${img.stride} + r.z);
+}
+fn prepB(c: Cls, n: i32) -> vec4<i32> { return vec4<i32>(n + ${gGrid.offset}, select(0, 1, n < ${gGrid.c}), 0, 0); }
+fn loadB(c: Cls, r: vec4<i32>, k: i32) -> f32 {
+  if (r.y == 0) { return 0.0; }
+  return readG(k * ${gGrid.stride} + r.x);
+}
+fn outRow(c: Cls, m: i32) -> i32 { return m * ${gGrid.c}; }`;
+  const gemm = kernelOf(name, key, io, decls, g, t, { ...config, splits });
+  if (splits === 1) return gemm;
+  const count = rows * gGrid.c;
+  const sum: Kernel = {
+    name: `${name}: sum of ${splits} parts`,
+    key: `${key}-sum${splits}`,
+    bindings: ['read', 'read_write'],
+    workgroups: groupsFor(count),
+    source: `${declareBindings(['read', 'read_write'])}
+${MAIN_1D}
+  if (i >= ${count}u) { return; }
+  var acc = 0.0;
+  for (var s = 0u; s < ${splits}u; s++) { acc += b0[s * ${count}u + i]; }
+  b1[i] = acc;
+}`,
+  };
+  const inputs = Array.from({ length: io.inputs }, (_, i) => i);
+  return {
+    name,
+    stages: [
+      { kernel: gemm, buffers: [...inputs, 'scratch'] },
+      { kernel: sum, buffers: ['scratch', io.inputs] },
+    ],
+    scratch: splits * count,
+  };
+}
+
+/** Whether a device can run a tile: its invocations and workgroup memory within the limits. */
+export function tileFits(t: Tile, limits: Pick<GPUSupportedLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupStorageSize' | 'maxComputeWorkgroupSizeX'>): boolean {
+  const threads = threadsOf(t);
+  return threads <= limits.maxComputeInvocationsPerWorkgroup && threads <= limits.maxComputeWorkgroupSizeX && sharedBytesOf(t) <= limits.maxComputeWorkgroupStorageSize;
+}

@@ -1,0 +1,171 @@
+/**
+ * Per-device tuning of the conv GEMMs: each pass has a few tile configurations; before a step is built, the passes it
+ * will use are collected (a dry build), each candidate the device can run is timed on that pass's own shapes, and the
+ * fastest is kept, in memory and in a store (IndexedDB in the browser, a file in Node) keyed by adapter and pass, so a
+ * second run on the same adapter times nothing.
+ */
+import { defaultSplits, tileFits } from './convGemm';
+import type { GemmConfig } from './convGemm';
+import { TILES } from './gemm';
+import type { TileName } from './gemm';
+import type { Op } from './kernel';
+import { Plan } from './plan';
+
+/** Which GEMM family a pass is (see convGemm.ts): it decides the candidates. */
+export type Family = 'gather' | 'parity' | 'filter';
+
+/** A pass the tuner can time: how to make it under a config, and the float counts of its bindings. */
+export interface Tunable {
+  key: string;
+  family: Family;
+  rows: number;
+  cols: number;
+  len: number;
+  sizes: number[];
+  make: (config: GemmConfig) => Op;
+}
+
+/** The configurations worth timing for a GEMM of rows × cols with a reduction of len. */
+export function candidates(family: Family, rows: number, cols: number, len: number): GemmConfig[] {
+  const tiles: TileName[] = cols <= 8 ? ['128x4', '32x32'] : ['64x64', '128x64', '128x128', '32x32'];
+  if (family !== 'filter') return tiles.map((tile) => ({ tile }));
+  return tiles.flatMap((tile) => {
+    const s = defaultSplits(rows, cols, len, TILES[tile]);
+    return [...new Set([s, Math.max(1, Math.round(s / 4))])].map((splits) => ({ tile, splits }));
+  });
+}
+
+/** What an untuned pass runs: small outputs get small tiles (more workgroups), narrow ones the 4-column tile. */
+export function defaultConfig(family: Family, rows: number, cols: number, len: number): GemmConfig {
+  const tile: TileName = cols <= 4 ? '128x4' : rows * cols <= 1 << 18 ? '32x32' : '64x64';
+  return family === 'filter' ? { tile, splits: defaultSplits(rows, cols, len, TILES[tile]) } : { tile };
+}
+
+/** Choices by pass key, for this thread's device (a worker has one). */
+const chosen = new Map<string, GemmConfig>();
+/** Set while a dry build collects the passes it would use. */
+let collecting: Map<string, Tunable> | null = null;
+
+/**
+ * The pass `key` made with `config`, else with the tuned choice, else with the default; a dry build records it for
+ * tuning.
+ */
+export function tunable(key: string, family: Family, rows: number, cols: number, len: number, sizes: number[], config: GemmConfig | undefined, make: (c: GemmConfig) => Op): Op {
+  if (config) return make(config);
+  const choice = chosen.get(key);
+  if (choice) return make(choice);
+  collecting?.set(key, { key, family, rows, cols, len, sizes, make });
+  return make(defaultConfig(family, rows, cols, len));
+}
+
+/** Where choices outlive the page or process: by `adapter|pass key`. */
+export interface TuningStore {
+  load(keys: string[]): Promise<Map<string, GemmConfig>>;
+  save(entries: Map<string, GemmConfig>): Promise<void>;
+}
+
+/** What a tuning did, for the engine report and the closing numbers. */
+export interface TuningReport {
+  /** Passes the step uses that have a choice now. */
+  passes: number;
+  /** Of those, taken from the store without timing. */
+  fromStore: number;
+  /** Candidates timed. */
+  timed: number;
+  /** Passes left at their default because the time budget ran out (tuned on a later run). */
+  leftDefault: number;
+  ms: number;
+}
+
+/** A stored config is used only when it names a tile we have (a stale or edited store is ignored). */
+function valid(c: unknown): c is GemmConfig {
+  if (!c || typeof c !== 'object') return false;
+  const { tile, splits } = c as Record<string, unknown>;
+  return typeof tile === 'string' && tile in TILES && (splits === undefined || (Number.isInteger(splits) && (splits as number) >= 1 && (splits as number) <= 4096));
+}
+
+/** Milliseconds one dispatch of `op` takes: enough repeats in one submit to outweigh the submit's own cost. */
+async function timeOp(device: GPUDevice, op: Op, sizes: number[]): Promise<number> {
+  const plan = new Plan(device);
+  try {
+    const buffers = sizes.map((n, i) => plan.buffer(n, `tuning ${i}`));
+    const once = async (repeat: number) => {
+      const p = new Plan(device);
+      for (let i = 0; i < repeat; i++) p.add(op, buffers);
+      const t0 = performance.now();
+      p.run();
+      await device.queue.onSubmittedWorkDone();
+      p.dispose();
+      return (performance.now() - t0) / repeat;
+    };
+    const first = await once(1); // compiles, warms
+    if (first > 20) return first;
+    const repeat = Math.min(16, Math.max(2, Math.ceil(2 / Math.max(first, 0.05))));
+    return await once(repeat);
+  } finally {
+    plan.dispose();
+  }
+}
+
+/**
+ * Tunes the passes `build` uses on `device`: a dry build collects them (its result disposed), stored choices are
+ * taken, the rest timed until `budgetMs` is spent; new choices are saved. `build` then runs with the choices.
+ */
+export async function tuneFor(device: GPUDevice, adapter: string, build: () => { dispose(): void }, store: TuningStore | null, budgetMs = 3000): Promise<TuningReport> {
+  const t0 = performance.now();
+  const found = new Map<string, Tunable>();
+  collecting = found;
+  Plan.dry = true;
+  try {
+    build().dispose();
+  } catch {
+    // a build that fails is reported by the real build; nothing to tune
+  } finally {
+    collecting = null;
+    Plan.dry = false;
+  }
+  const todo = [...found.values()];
+  const stored = store ? await store.load(todo.map((t) => `${adapter}|${t.key}`)).catch(() => new Map<string, GemmConfig>()) : new Map<string, GemmConfig>();
+  const report: TuningReport = { passes: 0, fromStore: 0, timed: 0, leftDefault: 0, ms: 0 };
+  const fresh = new Map<string, GemmConfig>();
+  for (const t of todo) {
+    const s = stored.get(`${adapter}|${t.key}`);
+    if (valid(s) && tileFits(TILES[s.tile], device.limits)) {
+      chosen.set(t.key, s);
+      report.fromStore++;
+      report.passes++;
+      continue;
+    }
+    if (performance.now() - t0 > budgetMs) {
+      report.leftDefault++;
+      continue;
+    }
+    let best: { config: GemmConfig; ms: number } | null = null;
+    for (const config of candidates(t.family, t.rows, t.cols, t.len)) {
+      if (!tileFits(TILES[config.tile], device.limits)) continue;
+      const ms = await timeOp(device, t.make(config), t.sizes);
+      report.timed++;
+      if (!best || ms < best.ms) best = { config, ms };
+    }
+    if (!best) continue;
+    chosen.set(t.key, best.config);
+    fresh.set(`${adapter}|${t.key}`, best.config);
+    report.passes++;
+  }
+  if (store && fresh.size) await store.save(fresh).catch(() => undefined);
+  report.ms = performance.now() - t0;
+  return report;
+}
+
+/** The tuned choice of a pass (undefined: none yet); for tests and the benchmark. */
+export const tunedChoice = (key: string): GemmConfig | undefined => chosen.get(key);
+
+/** Forgets every choice made in this thread (tests start from the defaults). */
+export function forgetTuning(): void {
+  chosen.clear();
+}
+
+/** A readable name for an adapter, as the store keys it. */
+export function adapterKey(info: Partial<Record<'vendor' | 'architecture' | 'device' | 'description', string>> | undefined): string {
+  return [info?.vendor, info?.architecture, info?.device, info?.description].map((s) => s || '-').join('/');
+}
