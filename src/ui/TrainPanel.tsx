@@ -27,7 +27,11 @@ type Timing = NonNullable<ReturnType<typeof useStudio.getState>['timing']>;
 
 /** The step a WebGPU run takes, in words: the compiled one, or TF.js's with why. */
 function engineWords(r: EngineReport): string {
-  return r.engine === 'compiled' ? 'compiled WebGPU step' : `TF.js step${r.reason ? ` (${r.reason})` : ''}`;
+  if (r.engine !== 'compiled') return `TF.js step${r.reason ? ` (${r.reason})` : ''}`;
+  const t = r.tuning;
+  if (!t) return 'compiled WebGPU step';
+  const tuned = `conv kernels tuned for this GPU: ${t.passes} passes${t.fromStore ? ` (${t.fromStore} remembered)` : ''}, ${(t.ms / 1000).toFixed(1)} s`;
+  return `compiled WebGPU step (${tuned}${t.leftDefault ? `; ${t.leftDefault} more next run` : ''})`;
 }
 
 /** What the automatic backend choice is doing: which backend, how far along, and how long it may still take. */

@@ -9,6 +9,7 @@ import type { BenchResult } from './benchmark';
 
 export type { RunConfig } from '../config/runConfig';
 import type { RunConfig } from '../config/runConfig';
+import type { TuningReport } from '../model/webgpu/tuning';
 
 /** An RGBA image that crosses the boundary as a transferable buffer. */
 export interface Picture {
@@ -56,6 +57,8 @@ export type EngineChoice = 'compiled' | 'tfjs';
 export interface EngineReport {
   engine: EngineChoice;
   reason: string | null;
+  /** The compiled step's conv kernels as tuned for this GPU before it was built (null: not tuned yet). */
+  tuning?: TuningReport | null;
 }
 
 /** What an imported reference checkpoint holds, as the page shows it. */

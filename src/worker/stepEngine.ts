@@ -8,7 +8,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { compileStep, UnsupportedStep } from '../model';
 import type { CompiledStep, Trainer } from '../model';
-import { webgpuDevice } from '../model/webgpu/gpu';
+import { webgpuAdapterInfo, webgpuDevice } from '../model/webgpu/gpu';
+import { adapterKey, tuneFor } from '../model/webgpu/tuning';
+import type { TuningReport, TuningStore } from '../model/webgpu/tuning';
+import { indexedDbTuningStore } from '../model/webgpu/tuningStoreIndexedDb';
 import type { EngineChoice, EngineReport } from './protocol';
 
 /** One training step on a batch: the losses in the trainer's `lossNames` order (the caller disposes them). */
@@ -40,6 +43,9 @@ export class StepEngine {
   /** Why the compiled step was given up for this run (null: it was not). */
   private fellBack: string | null = null;
   private told: EngineReport | null = null;
+  /** The last tuning (null: none yet); batch shapes already tuned for, so a rebuild does not tune again. */
+  private tuning: TuningReport | null = null;
+  private readonly tunedShapes = new Set<string>();
   private readonly wanted: boolean;
   private readonly asked: boolean;
 
@@ -53,6 +59,10 @@ export class StepEngine {
     private readonly onReport: (report: EngineReport) => void = () => undefined,
     /** Builds the compiled step (tests put a failing one here). */
     private readonly compile: typeof compileStep = compileStep,
+    /** Where tuned kernel choices are kept between runs (IndexedDB in a browser; none in Node unless given). */
+    private readonly tuningStore: TuningStore | null = indexedDbTuningStore(),
+    /** Milliseconds the kernel tuning may take before a build; passes left untimed keep defaults until a later run. */
+    private readonly tuningBudgetMs = 2000,
   ) {
     const webgpu = tf.getBackend() === 'webgpu';
     this.wanted = webgpu && choice === 'compiled';
@@ -61,7 +71,7 @@ export class StepEngine {
 
   /** The step that runs now (before the first step: the one that is meant to). */
   get report(): EngineReport {
-    if (this.wanted && !this.fellBack) return { engine: 'compiled', reason: null };
+    if (this.wanted && !this.fellBack) return { engine: 'compiled', reason: null, tuning: this.tuning };
     return { engine: 'tfjs', reason: this.fellBack ?? (this.asked ? ASKED_FOR_TFJS : null) };
   }
 
@@ -99,6 +109,7 @@ export class StepEngine {
   private async buildAndRun(realA: tf.Tensor4D, realB: tf.Tensor4D): Promise<tf.Tensor1D> {
     this.dispose();
     const device = webgpuDevice();
+    await this.tune(realA.shape[0], realA.shape[1], realA.shape[2]);
     for (const f of SCOPES) device.pushErrorScope(f);
     let losses: tf.Tensor1D | null = null;
     try {
@@ -119,6 +130,23 @@ export class StepEngine {
     return losses;
   }
 
+  /**
+   * Times the conv kernels' tile candidates for this batch shape on this GPU (choices kept in the store), once per
+   * shape; a tuning that fails leaves the defaults, which are as exact, only slower.
+   */
+  private async tune(batch: number, height: number, width: number): Promise<void> {
+    const shape = `${batch}x${height}x${width}`;
+    if (this.tunedShapes.has(shape)) return;
+    this.tunedShapes.add(shape);
+    try {
+      const device = webgpuDevice();
+      const report = await tuneFor(device, adapterKey(webgpuAdapterInfo()), () => this.compile(this.trainer, batch, height, width), this.tuningStore, this.tuningBudgetMs);
+      this.tuning = { ...report, timings: [] }; // the page needs the counts, not every candidate
+    } catch {
+      this.tuning = null;
+    }
+  }
+
   private counts(): Counts {
     const t = this.trainer;
     return { step: t.step, G: t.optimizers.G.iterations, D: t.optimizers.D.iterations };
@@ -134,7 +162,7 @@ export class StepEngine {
   /** Tells the step that runs, when it is news. */
   private tell(): void {
     const r = this.report;
-    if (this.told && this.told.engine === r.engine && this.told.reason === r.reason) return;
+    if (this.told && this.told.engine === r.engine && this.told.reason === r.reason && this.told.tuning === r.tuning) return;
     this.told = r;
     this.onReport(r);
   }

@@ -121,11 +121,11 @@ function gradientAt(s: Conv2dSpec, y: string, dy: string): string {
 
 /** The WGSL of `storeC` for a forward output: the bias added, the activation applied, at channel n of the row. */
 function forwardStore(s: Conv2dSpec): (out: string) => string {
-  return (out) => `fn storeC(base: i32, n: i32, v: f32) {
-  let z = v${s.bias ? ' + b2[n]' : ''};
-  ${out}[base + n] = ${activate(s.activation, 'z')};
-}`;
+  return (out) => `fn storeC(base: i32, n: i32, v: f32) { ${out}[base + n] = ${activate(s.activation, 'v')}; }`;
 }
+
+/** `initC`: sums start at the bias (columns past CO read the last channel's and are never stored). */
+export const biasInit = (channels: number): string => `fn initC(n: i32) -> f32 { return b2[min(n, ${channels - 1})]; }`;
 
 /** Float counts of a pass's bindings, in order (the tuner times candidates on buffers of these sizes). */
 function sizes(s: Conv2dSpec, which: 'fwd' | 'dx' | 'dw'): number[] {
@@ -154,7 +154,7 @@ function grids(s: Conv2dSpec): { input: Grid; output: Grid } {
 export function conv2dForward(s: Conv2dSpec, config?: GemmConfig): Op {
   check(s);
   const { input, output } = grids(s);
-  const io: Io = { inputs: s.bias ? 3 : 2, readers: 'fn readImg(j: i32) -> f32 { return b0[j]; }\nfn readW(j: i32) -> f32 { return b1[j]; }', store: forwardStore(s) };
+  const io: Io = { inputs: s.bias ? 3 : 2, readers: 'fn readImg(j: i32) -> f32 { return b0[j]; }\nfn readW(j: i32) -> f32 { return b1[j]; }', store: forwardStore(s), init: s.bias ? biasInit(s.outChannels) : undefined };
   const k = `conv2d-fwd-${key(s)}`;
   return tunable(k, 'gather', s.batch * output.h * output.w, output.c, s.kernel * s.kernel * s.inChannels, sizes(s, 'fwd'), config, (c) =>
     gatherGemm(`conv2d forward ${key(s)}`, k, s, input, output, s.inChannels * s.outChannels, s.outChannels, io, c),

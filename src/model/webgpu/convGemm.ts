@@ -38,6 +38,8 @@ export interface Io {
   inputs: number;
   readers: string;
   store: (out: string) => string;
+  /** WGSL of `initC(n)`, where a sum starts (the bias), when it starts anywhere but zero. */
+  init?: string;
 }
 
 /** A tuning choice: a tile, and for filter gradients how many reduction parts. */
@@ -58,7 +60,7 @@ const configKey = (c: GemmConfig) => `${c.tile}${c.splits && c.splits > 1 ? `-k$
 function kernelOf(name: string, key: string, io: Io, decls: string, g: GemmShape, t: Tile, config: GemmConfig): Kernel {
   const bindings: Access[] = [...Array(io.inputs).fill('read'), 'read_write'];
   const out = `b${io.inputs}`;
-  const main = gemmMain(g, t, g.splits > 1 ? out : null);
+  const main = gemmMain({ ...g, init: !!io.init }, t, g.splits > 1 ? out : null);
   return {
     name: `${name} [${configKey(config)}]`,
     key: `${key}-${configKey(config)}`,
@@ -67,6 +69,7 @@ function kernelOf(name: string, key: string, io: Io, decls: string, g: GemmShape
     source: `${declareBindings(bindings)}
 ${io.readers}
 ${g.splits > 1 ? '' : io.store(out)}
+${io.init ?? ''}
 ${decls}
 ${main}`,
   };

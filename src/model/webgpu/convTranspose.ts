@@ -14,6 +14,7 @@ import type { GemmConfig, Grid, Io } from './convGemm';
 import { declareBindings, groupsFor, MAIN_1D } from './kernel';
 import type { Access, Kernel, Op } from './kernel';
 import { tunable } from './tuning';
+import { biasInit } from './conv2d';
 
 /** One transposed conv layer of a generator, with everything its kernels bake in. */
 export interface ConvTransposeSpec {
@@ -110,10 +111,8 @@ export function convTransposeForward(spec: ConvTransposeSpec, config?: GemmConfi
   const io: Io = {
     inputs: r.bias ? 3 : 2,
     readers: 'fn readSrc(j: i32) -> f32 { return b0[j]; }\nfn readW(j: i32) -> f32 { return b1[j]; }',
-    store: (out) => `fn storeC(base: i32, n: i32, v: f32) {
-  let z = v${r.bias ? ' + b2[n]' : ''};
-  ${out}[base + n] = ${activate(r.activation, 'z')};
-}`,
+    store: (out) => `fn storeC(base: i32, n: i32, v: f32) { ${out}[base + n] = ${activate(r.activation, 'v')}; }`,
+    init: r.bias ? biasInit(r.outChannels) : undefined,
   };
   const k = `tconv-fwd-${keyOf(r)}`;
   const w = r.kernel * r.kernel * r.outChannels * r.inChannels;

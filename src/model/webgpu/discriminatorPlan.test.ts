@@ -57,7 +57,7 @@ interface Case {
   batch: number;
   side: number;
   inputGradient: boolean;
-  /** Dispatches the plan should append: forward, backward. */
+  /** Ops (layer passes) the plan should append: forward, backward. */
   dispatches: [number, number];
   /** Replays of the plan, each on a new input, against as many training calls (default 1). */
   steps?: number;
@@ -90,7 +90,7 @@ const describeCase = (c: Case): string => {
 
 describe('discriminator plans against the TF.js discriminator (training call, tf.variableGrads)', () => {
   cases.forEach((c, k) => {
-    it(`${describeCase(c)}: ${c.dispatches[0]} dispatches forward, ${c.dispatches[1]} backward; output, running statistics and every gradient agree`, async () => {
+    it(`${describeCase(c)}: ${c.dispatches[0]} ops forward, ${c.dispatches[1]} backward; output, running statistics and every gradient agree`, async () => {
       if (skip()) return;
       const options: DiscriminatorOptions = { ...DISCRIMINATOR_DEFAULTS, ndf: 4, ...c.options };
       const model = createDiscriminator(options);
@@ -129,9 +129,9 @@ describe('discriminator plans against the TF.js discriminator (training call, tf
       try {
         expect(net.outputShape).toEqual(out.shape);
         net.forward(plan);
-        const forward = plan.dispatches;
+        const forward = plan.ops;
         net.backward(plan);
-        expect([forward, plan.dispatches - forward]).toEqual(c.dispatches);
+        expect([forward, plan.ops - forward]).toEqual(c.dispatches);
         expect(net.dInput === null).toBe(!c.inputGradient);
         for (let s = 0; s < steps; s++) {
           plan.device.queue.writeBuffer(net.input, 0, (await xs[s].data()) as Float32Array);
@@ -167,7 +167,7 @@ describe('discriminator plans against the TF.js discriminator (training call, tf
           const [name, figure] = Object.entries(worst).filter(([n]) => keep(n)).reduce((a, b) => (b[1] > a[1] ? b : a), ['-', 0]);
           return `${figure.toExponential(2)} (${name})`;
         };
-        console.log(`${describeCase(c)}: output ${worst.output.toExponential(2)}, running statistics ${worstOf((n) => /moving_/.test(n))}, gradients ${worstOf((n) => n !== 'output' && !/moving_/.test(n))}${zero.size ? `, ${zero.size} biases exactly 0 (TF.js: ${noise.toExponential(1)} of the kernel's)` : ''}; dispatches ${forward} forward, ${plan.dispatches - forward} backward`);
+        console.log(`${describeCase(c)}: output ${worst.output.toExponential(2)}, running statistics ${worstOf((n) => /moving_/.test(n))}, gradients ${worstOf((n) => n !== 'output' && !/moving_/.test(n))}${zero.size ? `, ${zero.size} biases exactly 0 (TF.js: ${noise.toExponential(1)} of the kernel's)` : ''}; ops ${forward} forward, ${plan.ops - forward} backward (${plan.dispatches} dispatches)`);
         for (const [what, v] of Object.entries(worst)) expect(v, what).toBeLessThan(1e-4);
       } finally {
         plan.dispose();

@@ -56,6 +56,8 @@ export interface GemmShape {
   /** Which way memory is contiguous for A (along its rows m or along k) and for B (along k or its columns n). */
   aAlong: 'm' | 'k';
   bAlong: 'k' | 'n';
+  /** Whether sums start at the family's `initC(n)` (a bias: added first, the order the reference-matched kernels had). */
+  init?: boolean;
 }
 
 /** Workgroups along x: m-tiles beyond it are looped over by the same workgroups. */
@@ -121,6 +123,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) ng: vec3<
 ${hoistA ? prep('A', loadsA, bm, 'm0', g.aAlong === 'k') : ''}
 ${hoistB ? prep('B', loadsB, bn, 'n0', g.bAlong === 'k') : ''}
     var acc: array<vec4<f32>, ${tm * V}>;
+${g.init ? `    for (var v = 0; v < ${V}; v++) {
+      let n = n0 + tx * ${tn} + 4 * v;
+      let start = vec4<f32>(initC(n), initC(n + 1), initC(n + 2), initC(n + 3));
+      for (var i = 0; i < ${tm}; i++) { acc[i * ${V} + v] = start; }
+    }` : ''}
     for (var k0 = kBegin; k0 < kEnd; k0 += ${bk}) {
 ${fill('A', loadsA, hoistA, bm, SA, 'm0', g.aAlong === 'k')}
 ${fill('B', loadsB, hoistB, bn, SB, 'n0', g.bAlong === 'k')}

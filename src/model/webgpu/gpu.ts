@@ -20,6 +20,10 @@ export function webgpuBackend(): BackendInternals {
   return tf.backend() as unknown as BackendInternals;
 }
 
+/** What the backend's adapter says it is (vendor, architecture, device, description), for keys and reports. */
+export const webgpuAdapterInfo = (): Partial<Record<'vendor' | 'architecture' | 'device' | 'description', string>> =>
+  (tf.backend() as unknown as { adapterInfo?: Partial<Record<'vendor' | 'architecture' | 'device' | 'description', string>> }).adapterInfo ?? {};
+
 /** The device TF.js's webgpu backend runs on. */
 export const webgpuDevice = (): GPUDevice => webgpuBackend().device;
 

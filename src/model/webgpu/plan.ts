@@ -46,6 +46,7 @@ export class Plan {
 
   /** Appends the dispatches of `op` over these buffers, in its bindings' order (a sequence's stages pick theirs). */
   add(op: Op, buffers: GPUBuffer[]): void {
+    this.ops++;
     if (!('stages' in op)) return this.addKernel(op, buffers);
     const scratch = op.scratch > 0 ? this.scratch(op.scratch) : null;
     for (const { kernel, buffers: picks } of op.stages)
@@ -84,6 +85,9 @@ export class Plan {
     });
     this.list.push({ name: kernel.name, pipeline, bindGroup, workgroups: kernel.workgroups });
   }
+
+  /** Ops added (a layer pass each, however many dispatches it takes): what the plans' structure tests count. */
+  ops = 0;
 
   /** Dispatches per replay. */
   get dispatches(): number {

@@ -120,10 +120,10 @@ describe('resnetPlan against our TF.js ResNet generator (training mode, no dropo
       }
       console.log(
         `resnet_${c.blocks}blocks ${c.norm} N=${c.batch}: worst relative output ${worstOutput.toExponential(2)}, running stats ${worstMoving.toExponential(2)}, ` +
-          `dInput ${worstInput.toExponential(2)}, weight gradients ${worstGrad.toExponential(2)} (${worstName})${c.norm === 'instance' ? `, TF.js's zero bias gradients at ${worstNoise.toExponential(2)} of the filter's` : ''}; dispatches forward ${forward.dispatches}, backward ${backward.dispatches}`,
+          `dInput ${worstInput.toExponential(2)}, weight gradients ${worstGrad.toExponential(2)} (${worstName})${c.norm === 'instance' ? `, TF.js's zero bias gradients at ${worstNoise.toExponential(2)} of the filter's` : ''}; ops forward ${forward.ops} (${forward.dispatches} dispatches), backward ${backward.ops} (${backward.dispatches})`,
       );
       const normed = c.norm !== 'none';
-      expect([forward.dispatches, backward.dispatches]).toEqual(normed ? [16 + 7 * c.blocks, 18 + 7 * c.blocks] : [6 + 3 * c.blocks, 13 + 5 * c.blocks]);
+      expect([forward.ops, backward.ops]).toEqual(normed ? [16 + 7 * c.blocks, 18 + 7 * c.blocks] : [6 + 3 * c.blocks, 13 + 5 * c.blocks]);
       expect(worstOutput).toBeLessThan(1e-4);
       expect(worstMoving).toBeLessThan(1e-4);
       expect(worstInput).toBeLessThan(1e-4);
@@ -144,14 +144,14 @@ describe('resnetPlan options', () => {
   const options: GeneratorOptions = { ...GENERATOR_DEFAULTS, netG: 'resnet_6blocks', ngf: 4, input_nc: 3, output_nc: 3, norm: 'instance', use_dropout: false };
   const args = { batch: 1, height: 16, width: 16, inputGradient: false, options, blocks: 6 as const };
 
-  it('without inputGradient, has no dInput and one dispatch fewer backward (the first conv’s input gradient)', () => {
+  it('without inputGradient, has no dInput and one op fewer backward (the first conv’s input gradient)', () => {
     if (skip()) return;
     const model = createGenerator(options);
     const count = (inputGradient: boolean) => {
       const net = resnetPlan({ ...args, model, inputGradient });
       const plan = new Plan(webgpuDevice());
       net.backward(plan);
-      const n = plan.dispatches;
+      const n = plan.ops;
       plan.dispose();
       net.dispose();
       return { n, dInput: net.dInput };

@@ -75,6 +75,8 @@ export interface TuningReport {
   /** Passes left at their default because the time budget ran out (tuned on a later run). */
   leftDefault: number;
   ms: number;
+  /** Every candidate timed: pass key, config, milliseconds a dispatch (the benchmark prints them). */
+  timings: { key: string; config: GemmConfig; ms: number }[];
 }
 
 /** A stored config is used only when it names a tile we have (a stale or edited store is ignored). */
@@ -89,17 +91,28 @@ async function timeOp(device: GPUDevice, op: Op, sizes: number[]): Promise<numbe
   const plan = new Plan(device);
   try {
     const buffers = sizes.map((n, i) => plan.buffer(n, `tuning ${i}`));
+    // a candidate the device refuses (a limit we did not foresee) times as never finishing, so it is never chosen
     const once = async (repeat: number) => {
+      device.pushErrorScope('validation');
+      device.pushErrorScope('out-of-memory');
       const p = new Plan(device);
-      for (let i = 0; i < repeat; i++) p.add(op, buffers);
-      const t0 = performance.now();
-      p.run();
-      await device.queue.onSubmittedWorkDone();
-      p.dispose();
-      return (performance.now() - t0) / repeat;
+      let ms = Infinity;
+      try {
+        for (let i = 0; i < repeat; i++) p.add(op, buffers);
+        const t0 = performance.now();
+        p.run();
+        await device.queue.onSubmittedWorkDone();
+        ms = (performance.now() - t0) / repeat;
+      } catch {
+        ms = Infinity;
+      } finally {
+        p.dispose();
+      }
+      const errors = await Promise.all([device.popErrorScope(), device.popErrorScope()]);
+      return errors.some((e) => e) ? Infinity : ms;
     };
     const first = await once(1); // compiles, warms
-    if (first > 20) return first;
+    if (!(first <= 20)) return first;
     const repeat = Math.min(16, Math.max(2, Math.ceil(2 / Math.max(first, 0.05))));
     return await once(repeat);
   } finally {
@@ -126,7 +139,7 @@ export async function tuneFor(device: GPUDevice, adapter: string, build: () => {
   }
   const todo = [...found.values()];
   const stored = store ? await store.load(todo.map((t) => `${adapter}|${t.key}`)).catch(() => new Map<string, GemmConfig>()) : new Map<string, GemmConfig>();
-  const report: TuningReport = { passes: 0, fromStore: 0, timed: 0, leftDefault: 0, ms: 0 };
+  const report: TuningReport = { passes: 0, fromStore: 0, timed: 0, leftDefault: 0, ms: 0, timings: [] };
   const fresh = new Map<string, GemmConfig>();
   for (const t of todo) {
     const s = stored.get(`${adapter}|${t.key}`);
@@ -145,7 +158,8 @@ export async function tuneFor(device: GPUDevice, adapter: string, build: () => {
       if (!tileFits(TILES[config.tile], device.limits)) continue;
       const ms = await timeOp(device, t.make(config), t.sizes);
       report.timed++;
-      if (!best || ms < best.ms) best = { config, ms };
+      report.timings.push({ key: t.key, config, ms });
+      if (ms < (best?.ms ?? Infinity)) best = { config, ms };
     }
     if (!best) continue;
     chosen.set(t.key, best.config);
