@@ -13,7 +13,9 @@ import { enableNodeWebGPU } from '../src/model/nodeWebgpu';
 import type { ModelName, Trainer, TrainConfig } from '../src/model';
 import { compileStep } from '../src/model/webgpu/compile';
 import { UnsupportedStep } from '../src/model/webgpu/compiledStep';
-import { webgpuDevice } from '../src/model/webgpu/gpu';
+import { webgpuAdapterInfo, webgpuDevice } from '../src/model/webgpu/gpu';
+import { adapterKey, tuneFor } from '../src/model/webgpu/tuning';
+import type { TuningReport } from '../src/model/webgpu/tuning';
 import { countTraffic, peakThroughput, profileStep, quantile, stepStats } from '../src/worker/benchmark';
 import { presetConfig } from '../src/config/presets';
 import type { PresetName } from '../src/config/presets';
@@ -70,8 +72,13 @@ interface Runner {
   dispose(): void;
 }
 
+/** Milliseconds the conv kernels' tuning may take before a compiled step is built (BENCH_TUNING_MS; default: all). */
+const tuningBudget = Number(process.env.BENCH_TUNING_MS ?? Infinity);
+/** What the last compiled step's tuning did, for its row. */
+let lastTuning: TuningReport | null = null;
+
 /** The step of `engine` for trainer t on batches a and b; throws UnsupportedStep where the compiled step has none. */
-function runner(engine: Engine, t: Trainer, a: tf.Tensor4D, b: tf.Tensor4D): Runner {
+async function runner(engine: Engine, t: Trainer, a: tf.Tensor4D, b: tf.Tensor4D): Promise<Runner> {
   if (engine === 'tfjs')
     return {
       planDispatches: 0,
@@ -86,6 +93,8 @@ function runner(engine: Engine, t: Trainer, a: tf.Tensor4D, b: tf.Tensor4D): Run
       dispose() {},
     };
   const [n, h, w] = a.shape;
+  // tuned as the worker tunes before a build (no store: each run times its candidates, and says how long that took)
+  lastTuning = await tuneFor(webgpuDevice(), adapterKey(webgpuAdapterInfo()), () => compileStep(t, n, h, w), null, tuningBudget);
   const step = compileStep(t, n, h, w);
   return {
     planDispatches: step.dispatches,
@@ -153,7 +162,9 @@ for (const backend of backends) {
       const b = tf.randomUniform([config.batch_size, crop, crop, 3], -1, 1) as tf.Tensor4D;
       let r: Runner | null = null;
       try {
-        r = runner(engine, t, a, b);
+        lastTuning = null;
+        r = await runner(engine, t, a, b);
+        const tuning = lastTuning as TuningReport | null;
         const run = r;
         const step = async () => void (await timedStep(run));
         // the two counted steps come first and compile the shaders (a warm-up of their own would be a third slow step
@@ -184,11 +195,12 @@ for (const backend of backends) {
           uploadBytes: traffic.uploadBytes, uniformBytes: traffic.uniformBytes, readBytes: traffic.readBytes,
           gflopPerStep: gflop, achievedGflops: gflop === null ? null : gflop / (median / 1000), limits, topKernels: profile.kinds,
           tensors: tf.memory().numTensors,
+          tuningMs: tuning?.ms ?? null, tunedPasses: tuning?.passes ?? null, tuningCandidates: tuning?.timed ?? null,
         };
         rows.push(row);
         save();
         console.log(
-          `${c.name} @${crop} px | ${backend} ${engine} | ${median.toFixed(0)} ms (p10 ${p10.toFixed(0)}, p90 ${p90.toFixed(0)}) | kernels ${row.kernelsPerStep} | dispatches ${fmt(row.dispatchesPerStep)} (plan ${run.planDispatches} + TF.js ${fmt(traffic.dispatches)}), submits ${fmt(submits)} | encode+submit ${encodeMs.toFixed(2)} ms, ${fmt(row.encodeUsPerDispatch, 1)} µs/dispatch | up ${traffic.uploadBytes} B + uniforms ${traffic.uniformBytes} B, read ${traffic.readBytes} B${gflop === null ? '' : ` | ${gflop.toFixed(3)} GFLOP, ${(row.achievedGflops as number).toFixed(2)} GFLOP/s of matmul ${limits.matmulGflops.toFixed(1)} / conv ${limits.conv2dGflops.toFixed(1)}`}`,
+          `${c.name} @${crop} px | ${backend} ${engine} | ${median.toFixed(0)} ms (p10 ${p10.toFixed(0)}, p90 ${p90.toFixed(0)}) | kernels ${row.kernelsPerStep} | dispatches ${fmt(row.dispatchesPerStep)} (plan ${run.planDispatches} + TF.js ${fmt(traffic.dispatches)}), submits ${fmt(submits)} | encode+submit ${encodeMs.toFixed(2)} ms, ${fmt(row.encodeUsPerDispatch, 1)} µs/dispatch | up ${traffic.uploadBytes} B + uniforms ${traffic.uniformBytes} B, read ${traffic.readBytes} B${tuning ? ` | tuned ${tuning.passes} conv passes (${tuning.timed} candidates) in ${tuning.ms.toFixed(0)} ms` : ''}${gflop === null ? '' : ` | ${gflop.toFixed(3)} GFLOP, ${(row.achievedGflops as number).toFixed(2)} GFLOP/s of matmul ${limits.matmulGflops.toFixed(1)} / conv ${limits.conv2dGflops.toFixed(1)}`}`,
         );
         if (profile.kinds.length) console.log('   top TF.js kernels: ' + profile.kinds.map((k) => `${k.name} ${k.count}`).join(', '));
       } catch (e) {

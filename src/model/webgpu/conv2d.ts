@@ -163,8 +163,8 @@ export function conv2dForward(s: Conv2dSpec, config?: GemmConfig): Op {
 
 /**
  * The input gradient dx [N,H,W,CI] from the output's: ([y,] dy, w, dx), with y and dy [N,OH,OW,CT] at OFF (y only
- * with an activation). A tiled GEMM over stride-parity classes (parity family); under reflection a second kernel
- * adds what the mirrored padding sent to the border rows and columns.
+ * with an activation). A tiled GEMM over stride-parity classes (parity family); under reflection it computes the
+ * padded input's gradient into plan scratch, and a second kernel folds the mirrored border back in.
  */
 export function conv2dBackwardInput(s: Conv2dSpec, config?: GemmConfig): Op {
   check(s);
@@ -178,30 +178,37 @@ export function conv2dBackwardInput(s: Conv2dSpec, config?: GemmConfig): Op {
   };
   const k = `conv2d-dx-${key(s)}`;
   return tunable(k, 'parity', s.batch * s.height * s.width, s.inChannels, s.kernel * s.kernel * s.outChannels, sizes(s, 'dx'), config, (c) => {
-    const gemm = parityGemm(`conv2d input gradient ${key(s)}`, k, s, output, input, s.inChannels * s.outChannels, s.outChannels, io, c);
-    if (s.padMode === 'zero') return gemm;
-    const all = Array.from({ length: io.inputs + 1 }, (_, i) => i);
-    return { name: gemm.name, stages: [{ kernel: gemm, buffers: all }, { kernel: mirrorFix(s), buffers: all }], scratch: 0 };
+    const name = `conv2d input gradient ${key(s)}`;
+    if (s.padMode === 'zero') return parityGemm(name, k, s, output, input, s.inChannels * s.outChannels, s.outChannels, io, c);
+    // reflection: the gradient of the padded input first (a conv without padding), then each value's mirrors folded in
+    const padded: Grid = { h: s.height + 2 * s.pad, w: s.width + 2 * s.pad, c: s.inChannels, stride: s.inChannels, offset: 0 };
+    const gemm = parityGemm(name, k, { ...s, pad: 0 }, output, padded, s.inChannels * s.outChannels, s.outChannels, io, c);
+    const inputs = Array.from({ length: io.inputs }, (_, i) => i);
+    return {
+      name,
+      stages: [
+        { kernel: gemm, buffers: [...inputs, 'scratch'] },
+        { kernel: mirrorFold(s), buffers: ['scratch', io.inputs] },
+      ],
+      scratch: s.batch * padded.h * padded.w * s.inChannels,
+    };
   });
 }
 
 /**
- * What reflection padding adds to dx beyond the direct terms: each border value also gathers from the padded
- * positions that mirror it. Same bindings as conv2dBackwardInput; adds to the dx its GEMM wrote.
+ * Reflection padding's gradient: dx at each input value is the padded gradient at its own padded position plus, on
+ * the border, at the positions that mirror it. b0 the padded gradient [N,H+2P,W+2P,CI], b1 dx [N,H,W,CI].
  */
-function mirrorFix(s: Conv2dSpec): Kernel {
-  const act = s.activation !== 'none';
-  const bindings: Access[] = act ? ['read', 'read', 'read', 'read_write'] : ['read', 'read', 'read_write'];
-  const [dy, w, dx] = act ? ['b1', 'b2', 'b3'] : ['b0', 'b1', 'b2'];
+function mirrorFold(s: Conv2dSpec): Kernel {
   const count = s.batch * s.height * s.width * s.inChannels;
+  const [ph, pw] = [s.height + 2 * s.pad, s.width + 2 * s.pad];
   return {
     name: `conv2d input gradient mirrors ${key(s)}`,
-    key: `conv2d-dx-mirror-${key(s)}`,
-    bindings,
+    key: `conv2d-dx-fold-${key(s)}`,
+    bindings: ['read', 'read_write'],
     workgroups: groupsFor(count),
-    source: `${declareBindings(bindings)}
+    source: `${declareBindings(['read', 'read_write'])}
 ${prelude(s)}
-${gradientAt(s, 'b0', dy)}
 ${MAIN_1D}
   if (i >= ${count}u) { return; }
   let t = i32(i);
@@ -209,34 +216,17 @@ ${MAIN_1D}
   let iw = (t / CI) % W;
   let ih = (t / (CI * W)) % H;
   let n = t / (CI * W * H);
-  // rows 1..P and H-1-P..H-2 (columns alike) are mirrored into the padding; others have only the direct terms
-  let rowMirrored = (ih >= 1 && ih <= P) || (ih <= H - 2 && ih >= H - 1 - P);
-  let colMirrored = (iw >= 1 && iw <= P) || (iw <= W - 2 && iw >= W - 1 - P);
-  if (!rowMirrored && !colMirrored) { return; }
   var acc = 0.0;
   for (var rh = 0; rh < 3; rh++) {
-    let ph = padded(ih, rh, H);
-    if (ph < 0) { continue; }
+    let y = padded(ih, rh, H);
+    if (y < 0) { continue; }
     for (var rw = 0; rw < 3; rw++) {
-      let pw = padded(iw, rw, W);
-      if (pw < 0 || (rh == 0 && rw == 0)) { continue; }
-      for (var kh = 0; kh < K; kh++) {
-        // output row oh reads padded row oh·S + kh
-        let th = ph - kh;
-        if (th < 0 || th % S != 0 || th / S >= OH) { continue; }
-        let oh = th / S;
-        for (var kw = 0; kw < K; kw++) {
-          let tw = pw - kw;
-          if (tw < 0 || tw % S != 0 || tw / S >= OW) { continue; }
-          let ow = tw / S;
-          let gBase = ((n * OH + oh) * OW + ow) * CT + OFF;
-          let wBase = ((kh * K + kw) * CI + ci) * CO;
-          for (var co = 0; co < CO; co++) { acc += grad(gBase + co) * ${w}[wBase + co]; }
-        }
-      }
+      let x = padded(iw, rw, W);
+      if (x < 0) { continue; }
+      acc += b0[((n * ${ph} + y) * ${pw} + x) * CI + ci];
     }
   }
-  ${dx}[t] += acc;
+  b1[t] = acc;
 }`,
   };
 }

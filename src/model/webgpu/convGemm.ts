@@ -115,6 +115,8 @@ export function parityGemm(name: string, key: string, geo: Geometry, src: Grid, 
   const P = geo.pad;
   const K = geo.kernel;
   const largest = Math.ceil(out.h / S) * Math.ceil(out.w / S);
+  // taps per class along a row: a constant where every class has the same count (a division the compiler folds)
+  const tw = K % S === 0 ? `${K / S}` : 'c.taps.y';
   const g: GemmShape = { rows: geo.batch * largest, cols: out.c, classes: S * S, splits: 1, chunk: 0, aAlong: 'k', bAlong: 'k' };
   const decls = `struct Cls { rows: i32, len: i32, q0: vec2<i32>, count: vec2<i32>, par: vec2<i32>, taps: vec2<i32>, base: vec2<i32> }
 fn classOf(z: i32) -> Cls {
@@ -132,8 +134,8 @@ fn prepA(c: Cls, m: i32) -> vec4<i32> {
 }
 fn loadA(c: Cls, r: vec4<i32>, k: i32) -> f32 {
   let tap = k / ${src.c};
-  let ph = r.y - tap / c.taps.y;
-  let pw = r.z - tap % c.taps.y;
+  let ph = r.y - tap / ${tw};
+  let pw = r.z - tap % ${tw};
   if (r.w == 0 || ph < 0 || ph >= ${src.h} || pw < 0 || pw >= ${src.w}) { return 0.0; }
   return readSrc(((r.x + ph) * ${src.w} + pw) * ${src.stride} + ${src.offset} + k % ${src.c});
 }
@@ -141,8 +143,8 @@ fn prepB(c: Cls, n: i32) -> vec4<i32> { return vec4<i32>(n * ${wN}, select(0, 1,
 fn loadB(c: Cls, r: vec4<i32>, k: i32) -> f32 {
   if (r.y == 0) { return 0.0; }
   let tap = k / ${src.c};
-  let kh = c.par.x + ${S} * (tap / c.taps.y);
-  let kw = c.par.y + ${S} * (tap % c.taps.y);
+  let kh = c.par.x + ${S} * (tap / ${tw});
+  let kw = c.par.y + ${S} * (tap % ${tw});
   return readW((kh * ${K} + kw) * ${wTap} + r.x + k % ${src.c});
 }
 fn outRow(c: Cls, m: i32) -> i32 {

@@ -19,6 +19,25 @@ interface Dispatch {
  */
 const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
+/**
+ * Compiles kernels' pipelines ahead, all at once on the driver's threads (createComputePipelineAsync), into the cache
+ * plans draw from: the tuner's candidates compile in parallel instead of one by one as they are first added.
+ */
+export async function precompile(device: GPUDevice, kernels: Kernel[]): Promise<void> {
+  let pipelines = pipelineCache.get(device);
+  if (!pipelines) pipelineCache.set(device, (pipelines = new Map()));
+  const cache = pipelines;
+  const todo = [...new Map(kernels.filter((k) => !cache.has(k.source)).map((k) => [k.source, k])).values()];
+  await Promise.all(
+    todo.map(async (k) => {
+      const module = device.createShaderModule({ label: k.name, code: k.source });
+      // a kernel the device refuses is left uncompiled here; adding it later reports the error where it is used
+      const pipeline = await device.createComputePipelineAsync({ label: k.name, layout: 'auto', compute: { module, entryPoint: 'main' } }).catch(() => null);
+      if (pipeline) cache.set(k.source, pipeline);
+    }),
+  );
+}
+
 export class Plan {
   /** Buffers made by plans and not yet destroyed, in this thread: tests check that disposed steps leave none. */
   static liveBuffers = 0;

@@ -9,7 +9,8 @@ import type { GemmConfig } from './convGemm';
 import { TILES } from './gemm';
 import type { TileName } from './gemm';
 import type { Op } from './kernel';
-import { Plan } from './plan';
+import { Plan, precompile } from './plan';
+import { kernelsOf } from './kernel';
 
 /** Which GEMM family a pass is (see convGemm.ts): it decides the candidates. */
 export type Family = 'gather' | 'parity' | 'filter';
@@ -52,10 +53,8 @@ let collecting: Map<string, Tunable> | null = null;
  */
 export function tunable(key: string, family: Family, rows: number, cols: number, len: number, sizes: number[], config: GemmConfig | undefined, make: (c: GemmConfig) => Op): Op {
   if (config) return make(config);
-  const choice = chosen.get(key);
-  if (choice) return make(choice);
   collecting?.set(key, { key, family, rows, cols, len, sizes, make });
-  return make(defaultConfig(family, rows, cols, len));
+  return make(chosen.get(key) ?? defaultConfig(family, rows, cols, len));
 }
 
 /** Where choices outlive the page or process: by `adapter|pass key`. */
@@ -68,7 +67,7 @@ export interface TuningStore {
 export interface TuningReport {
   /** Passes the step uses that have a choice now. */
   passes: number;
-  /** Of those, taken from the store without timing. */
+  /** Of those, remembered (from the store, or from an earlier run in this thread) without timing. */
   fromStore: number;
   /** Candidates timed. */
   timed: number;
@@ -141,9 +140,20 @@ export async function tuneFor(device: GPUDevice, adapter: string, build: () => {
   const stored = store ? await store.load(todo.map((t) => `${adapter}|${t.key}`)).catch(() => new Map<string, GemmConfig>()) : new Map<string, GemmConfig>();
   const report: TuningReport = { passes: 0, fromStore: 0, timed: 0, leftDefault: 0, ms: 0, timings: [] };
   const fresh = new Map<string, GemmConfig>();
+  const fits = (c: GemmConfig) => tileFits(TILES[c.tile], device.limits);
+  // a choice this thread made already (an earlier run on the page) counts as stored
+  const storedFit = (t: Tunable) => {
+    const s = chosen.get(t.key) ?? stored.get(`${adapter}|${t.key}`);
+    return valid(s) && fits(s) ? s : null;
+  };
+  const untimed = todo.filter((t) => !storedFit(t));
+  // every candidate's shader compiled at once, in parallel, before any is timed (within the budget's first half)
+  const ops = new Map(untimed.map((t) => [t.key, candidates(t.family, t.rows, t.cols, t.len).filter(fits).map((config) => ({ config, op: t.make(config) }))]));
+  const compiling = precompile(device, [...ops.values()].flatMap((list) => list.flatMap((c) => kernelsOf(c.op))));
+  await (Number.isFinite(budgetMs) ? Promise.race([compiling, new Promise((resolve) => setTimeout(resolve, budgetMs / 2))]) : compiling);
   for (const t of todo) {
-    const s = stored.get(`${adapter}|${t.key}`);
-    if (valid(s) && tileFits(TILES[s.tile], device.limits)) {
+    const s = storedFit(t);
+    if (s) {
       chosen.set(t.key, s);
       report.fromStore++;
       report.passes++;
@@ -154,9 +164,8 @@ export async function tuneFor(device: GPUDevice, adapter: string, build: () => {
       continue;
     }
     let best: { config: GemmConfig; ms: number } | null = null;
-    for (const config of candidates(t.family, t.rows, t.cols, t.len)) {
-      if (!tileFits(TILES[config.tile], device.limits)) continue;
-      const ms = await timeOp(device, t.make(config), t.sizes);
+    for (const { config, op } of ops.get(t.key) ?? []) {
+      const ms = await timeOp(device, op, t.sizes);
       report.timed++;
       report.timings.push({ key: t.key, config, ms });
       if (ms < (best?.ms ?? Infinity)) best = { config, ms };
