@@ -55,6 +55,20 @@ ${padMode === 'zero' ? '  return select(-1, i, i >= 0 && i < n);' : '  let j = a
 }`;
 }
 
+/**
+ * `loadA` (one value of A) and `loadA4` (four consecutive along the channels, when the family's channel count is a
+ * multiple of 4: one address computed for four loads) over the family's `addrA` (−1: a zero).
+ */
+const readA = (read: string) => `fn loadA(c: Cls, r: vec4<i32>, k: i32) -> f32 {
+  let j = addrA(c, r, k);
+  return select(0.0, ${read}(max(j, 0)), j >= 0);
+}
+fn loadA4(c: Cls, r: vec4<i32>, k: i32) -> vec4<f32> {
+  let j = addrA(c, r, k);
+  if (j < 0) { return vec4<f32>(0.0); }
+  return vec4<f32>(${read}(j), ${read}(j + 1), ${read}(j + 2), ${read}(j + 3));
+}`;
+
 const configKey = (c: GemmConfig) => `${c.tile}${c.splits && c.splits > 1 ? `-k${c.splits}` : ''}`;
 
 function kernelOf(name: string, key: string, io: Io, decls: string, g: GemmShape, t: Tile, config: GemmConfig): Kernel {
@@ -79,7 +93,7 @@ ${main}`,
 export function gatherGemm(name: string, key: string, geo: Geometry, img: Grid, out: Grid, wTap: number, wC: number, io: Io, config: GemmConfig): Kernel {
   const t = TILES[config.tile];
   const K = geo.kernel;
-  const g: GemmShape = { rows: geo.batch * out.h * out.w, cols: out.c, classes: 1, splits: 1, chunk: 0, aAlong: 'k', bAlong: 'n' };
+  const g: GemmShape = { rows: geo.batch * out.h * out.w, cols: out.c, classes: 1, splits: 1, chunk: 0, aAlong: 'k', bAlong: 'n', vecA: img.c % 4 === 0 };
   const decls = `${inRowFn(geo.padMode)}
 struct Cls { rows: i32, len: i32 }
 fn classOf(z: i32) -> Cls { return Cls(${g.rows}, ${K * K * img.c}); }
@@ -88,13 +102,14 @@ fn prepA(c: Cls, m: i32) -> vec4<i32> {
   let oh = (m / ${out.w}) % ${out.h};
   return vec4<i32>(m / ${out.w * out.h} * ${img.h}, oh * ${geo.stride} - ${geo.pad}, ow * ${geo.stride} - ${geo.pad}, select(0, 1, m < c.rows));
 }
-fn loadA(c: Cls, r: vec4<i32>, k: i32) -> f32 {
+fn addrA(c: Cls, r: vec4<i32>, k: i32) -> i32 {
   let tap = k / ${img.c};
   let ih = inRow(r.y + tap / ${K}, ${img.h});
   let iw = inRow(r.z + tap % ${K}, ${img.w});
-  if (r.w == 0 || ih < 0 || iw < 0) { return 0.0; }
-  return readImg(((r.x + ih) * ${img.w} + iw) * ${img.stride} + ${img.offset} + k % ${img.c});
+  if (r.w == 0 || ih < 0 || iw < 0) { return -1; }
+  return ((r.x + ih) * ${img.w} + iw) * ${img.stride} + ${img.offset} + k % ${img.c};
 }
+${readA('readImg')}
 fn prepB(c: Cls, n: i32) -> vec4<i32> { return vec4<i32>(n, select(0, 1, n < ${out.c}), 0, 0); }
 fn loadB(c: Cls, r: vec4<i32>, k: i32) -> f32 {
   if (r.y == 0) { return 0.0; }
@@ -117,7 +132,7 @@ export function parityGemm(name: string, key: string, geo: Geometry, src: Grid, 
   const largest = Math.ceil(out.h / S) * Math.ceil(out.w / S);
   // taps per class along a row: a constant where every class has the same count (a division the compiler folds)
   const tw = K % S === 0 ? `${K / S}` : 'c.taps.y';
-  const g: GemmShape = { rows: geo.batch * largest, cols: out.c, classes: S * S, splits: 1, chunk: 0, aAlong: 'k', bAlong: 'k' };
+  const g: GemmShape = { rows: geo.batch * largest, cols: out.c, classes: S * S, splits: 1, chunk: 0, aAlong: 'k', bAlong: 'k', vecA: src.c % 4 === 0 };
   const decls = `struct Cls { rows: i32, len: i32, q0: vec2<i32>, count: vec2<i32>, par: vec2<i32>, taps: vec2<i32>, base: vec2<i32> }
 fn classOf(z: i32) -> Cls {
   // par: (q + P) mod S of the class; q0: its first output row (column); taps par, par + S, ...
@@ -132,13 +147,14 @@ fn prepA(c: Cls, m: i32) -> vec4<i32> {
   let i = (m / max(c.count.y, 1)) % max(c.count.x, 1);
   return vec4<i32>(m / max(c.count.x * c.count.y, 1) * ${src.h}, c.base.x + i, c.base.y + j, select(0, 1, m < c.rows));
 }
-fn loadA(c: Cls, r: vec4<i32>, k: i32) -> f32 {
+fn addrA(c: Cls, r: vec4<i32>, k: i32) -> i32 {
   let tap = k / ${src.c};
   let ph = r.y - tap / ${tw};
   let pw = r.z - tap % ${tw};
-  if (r.w == 0 || ph < 0 || ph >= ${src.h} || pw < 0 || pw >= ${src.w}) { return 0.0; }
-  return readSrc(((r.x + ph) * ${src.w} + pw) * ${src.stride} + ${src.offset} + k % ${src.c});
+  if (r.w == 0 || ph < 0 || ph >= ${src.h} || pw < 0 || pw >= ${src.w}) { return -1; }
+  return ((r.x + ph) * ${src.w} + pw) * ${src.stride} + ${src.offset} + k % ${src.c};
 }
+${readA('readSrc')}
 fn prepB(c: Cls, n: i32) -> vec4<i32> { return vec4<i32>(n * ${wN}, select(0, 1, n < ${out.c}), 0, 0); }
 fn loadB(c: Cls, r: vec4<i32>, k: i32) -> f32 {
   if (r.y == 0) { return 0.0; }
@@ -173,7 +189,7 @@ export function filterGemm(name: string, key: string, geo: Geometry, img: Grid, 
   const len = geo.batch * gGrid.h * gGrid.w;
   const splits = Math.max(1, Math.min(config.splits ?? 1, Math.ceil(len / t.bk)));
   const chunk = Math.ceil(len / splits / t.bk) * t.bk;
-  const g: GemmShape = { rows, cols: gGrid.c, classes: 1, splits, chunk, aAlong: 'm', bAlong: 'n' };
+  const g: GemmShape = { rows, cols: gGrid.c, classes: 1, splits, chunk, aAlong: 'm', bAlong: 'n', vecA: img.c % 4 === 0 };
   const decls = `${inRowFn(geo.padMode)}
 struct Cls { rows: i32, len: i32 }
 fn classOf(z: i32) -> Cls { return Cls(${rows}, ${len}); }
@@ -181,14 +197,15 @@ fn prepA(c: Cls, m: i32) -> vec4<i32> {
   let tap = m / ${img.c};
   return vec4<i32>(tap / ${K} - ${geo.pad}, tap % ${K} - ${geo.pad}, ${img.offset} + m % ${img.c}, select(0, 1, m < c.rows));
 }
-fn loadA(c: Cls, r: vec4<i32>, k: i32) -> f32 {
+fn addrA(c: Cls, r: vec4<i32>, k: i32) -> i32 {
   let gw = k % ${gGrid.w};
   let gh = (k / ${gGrid.w}) % ${gGrid.h};
   let ih = inRow(gh * ${geo.stride} + r.x, ${img.h});
   let iw = inRow(gw * ${geo.stride} + r.y, ${img.w});
-  if (r.w == 0 || ih < 0 || iw < 0) { return 0.0; }
-  return readImg(((k / ${gGrid.w * gGrid.h} * ${img.h} + ih) * ${img.w} + iw) * ${img.stride} + r.z);
+  if (r.w == 0 || ih < 0 || iw < 0) { return -1; }
+  return ((k / ${gGrid.w * gGrid.h} * ${img.h} + ih) * ${img.w} + iw) * ${img.stride} + r.z;
 }
+${readA('readImg')}
 fn prepB(c: Cls, n: i32) -> vec4<i32> { return vec4<i32>(n + ${gGrid.offset}, select(0, 1, n < ${gGrid.c}), 0, 0); }
 fn loadB(c: Cls, r: vec4<i32>, k: i32) -> f32 {
   if (r.y == 0) { return 0.0; }

@@ -24,6 +24,7 @@ export const TILES = {
   '64x64': { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 },
   '128x64': { bm: 128, bn: 64, bk: 8, tm: 8, tn: 4 },
   '128x128': { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
+  '64x128': { bm: 64, bn: 128, bk: 16, tm: 4, tn: 8 },
   '32x32': { bm: 32, bn: 32, bk: 8, tm: 4, tn: 4 },
   '128x4': { bm: 128, bn: 4, bk: 8, tm: 4, tn: 4 },
 } satisfies Record<string, Tile>;
@@ -56,6 +57,11 @@ export interface GemmShape {
   /** Which way memory is contiguous for A (along its rows m or along k) and for B (along k or its columns n). */
   aAlong: 'm' | 'k';
   bAlong: 'k' | 'n';
+  /**
+   * Whether A is staged four values at a time along its contiguous side (the family's `loadA4`): four consecutive
+   * channels of one tap, so the family's channel count must be a multiple of 4.
+   */
+  vecA?: boolean;
   /** Whether sums start at the family's `initC(n)` (a bias: added first, the order the reference-matched kernels had). */
   init?: boolean;
 }
@@ -105,6 +111,33 @@ export function gemmMain(g: GemmShape, t: Tile, scratch: string | null): string 
       let e = l + j * ${T};
       p${which}[j] = prep${which}(c, ${base} + ${alongK ? `e / ${bk}` : `e % ${side}`});
     }`;
+  // A in groups of four along its contiguous side: four k of one row, or four rows (channels) of one k
+  const groupsA = (bm * bk) / 4;
+  const loadsA4 = Math.ceil(groupsA / T);
+  const hoistA4 = loadsA4 <= 8;
+  const wholeA4 = groupsA === loadsA4 * T;
+  const alongK = g.aAlong === 'k';
+  const slotA4 = alongK ? [`e / ${bk / 4}`, `(e % ${bk / 4}) * 4`] : [`(e % ${bm / 4}) * 4`, `e / ${bm / 4}`];
+  const prepA4 = `    var pA: array<vec4<i32>, ${loadsA4}>;
+    for (var j = 0; j < ${loadsA4}; j++) {
+      let e = l + j * ${T};
+      pA[j] = prepA(c, m0 + ${slotA4[0]});
+    }`;
+  const fillA4 = `    for (var j = 0; j < ${loadsA4}; j++) {
+      let e = l + j * ${T};
+      let s = ${slotA4[0]};
+      let kk = ${slotA4[1]};
+      let k = k0 + kk;
+      var v = vec4<f32>(0.0);
+      if (${wholeA4 ? '' : `e < ${groupsA} && `}k < kEnd) { v = loadA4(c, ${hoistA4 ? 'pA[j]' : 'prepA(c, m0 + s)'}, k); }
+      ${wholeA4 ? '' : `if (e < ${groupsA}) `}{
+${
+  alongK
+    ? each(4, (q) => `        As[((kk + ${q}) * ${SA} + s) / 4][((kk + ${q}) * ${SA} + s) % 4] = v[${q}];`)
+    : `        As[(kk * ${SA} + s) / 4] = v;`
+}
+      }
+    }`;
   return `var<workgroup> As: array<vec4<f32>, ${(SA * bk) / 4}>;
 var<workgroup> Bs: array<vec4<f32>, ${(SB * bk) / 4}>;
 
@@ -120,7 +153,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) ng: vec3<
   let tx = l % ${bn / tn};
   let ty = l / ${bn / tn};
   for (var m0 = i32(wg.x) * ${bm}; m0 < c.rows; m0 += i32(ng.x) * ${bm}) {
-${hoistA ? prep('A', loadsA, bm, 'm0', g.aAlong === 'k') : ''}
+${g.vecA ? (hoistA4 ? prepA4 : '') : hoistA ? prep('A', loadsA, bm, 'm0', g.aAlong === 'k') : ''}
 ${hoistB ? prep('B', loadsB, bn, 'n0', g.bAlong === 'k') : ''}
     var acc: array<vec4<f32>, ${tm * V}>;
 ${g.init ? `    for (var v = 0; v < ${V}; v++) {
@@ -129,7 +162,7 @@ ${g.init ? `    for (var v = 0; v < ${V}; v++) {
       for (var i = 0; i < ${tm}; i++) { acc[i * ${V} + v] = start; }
     }` : ''}
     for (var k0 = kBegin; k0 < kEnd; k0 += ${bk}) {
-${fill('A', loadsA, hoistA, bm, SA, 'm0', g.aAlong === 'k')}
+${g.vecA ? fillA4 : fill('A', loadsA, hoistA, bm, SA, 'm0', g.aAlong === 'k')}
 ${fill('B', loadsB, hoistB, bn, SB, 'n0', g.bAlong === 'k')}
       workgroupBarrier();
       for (var kk = 0; kk < ${bk}; kk++) {

@@ -28,7 +28,7 @@ export interface Tunable {
 
 /** The configurations worth timing for a GEMM of rows × cols with a reduction of len. */
 export function candidates(family: Family, rows: number, cols: number, len: number): GemmConfig[] {
-  const tiles: TileName[] = cols <= 8 ? ['128x4', '32x32'] : ['64x64', '128x64', '128x128', '32x32'];
+  const tiles: TileName[] = cols <= 8 ? ['128x4', '32x32'] : cols >= 128 ? ['64x64', '128x64', '128x128', '64x128', '32x32'] : ['64x64', '128x64', '128x128', '32x32'];
   if (family !== 'filter') return tiles.map((tile) => ({ tile }));
   return tiles.flatMap((tile) => {
     const s = defaultSplits(rows, cols, len, TILES[tile]);
