@@ -136,7 +136,8 @@ export async function tuneFor(device: GPUDevice, adapter: string, build: () => {
     collecting = null;
     Plan.dry = false;
   }
-  const todo = [...found.values()];
+  // the biggest GEMMs first: a budget that runs out leaves the cheap passes at their defaults
+  const todo = [...found.values()].sort((a, b) => b.rows * b.cols * b.len - a.rows * a.cols * a.len);
   const stored = store ? await store.load(todo.map((t) => `${adapter}|${t.key}`)).catch(() => new Map<string, GemmConfig>()) : new Map<string, GemmConfig>();
   const report: TuningReport = { passes: 0, fromStore: 0, timed: 0, leftDefault: 0, ms: 0, timings: [] };
   const fresh = new Map<string, GemmConfig>();
