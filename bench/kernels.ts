@@ -128,8 +128,11 @@ ${MAIN_1D}
 const peak = await peakGflops();
 console.log(`FP32 peak (register-bound FMA kernel): ${peak.toFixed(1)} GFLOP/s`);
 console.log('| shape | pass | ours tuned GFLOP/s (tile) | ours default | TF.js GFLOP/s | ours / TF.js | % of peak |');
-const rows = [];
+const rows: { oursGflops: number; tfjsGflops: number; oursMs: number; tfjsMs: number }[] = [];
 let tuningMs = 0;
+/** Writes what has been measured so far (after every row: a run cut short keeps its rows). */
+const save = (summary: object | null): void =>
+  writeFileSync(new URL('../kernels-results.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), adapter, scale, repeat, peakGflops: peak, tuningMs, summary, rows }, null, 2));
 const side = (v: number, k: number) => Math.max(k, Math.round(v / scale));
 for (const base of shapes.filter((b) => b.name.includes(only))) {
   const conv = base.kind === 'conv';
@@ -191,6 +194,7 @@ for (const base of shapes.filter((b) => b.name.includes(only))) {
       candidates: report.timings.map((t) => ({ config: t.config, gflops: gflop / (t.ms / 1000) })),
     };
     rows.push(row);
+    save(null);
     console.log(`| ${row.shape} | ${pass} | ${row.oursGflops.toFixed(1)} (${row.tile}) | ${row.defaultGflops.toFixed(1)} | ${row.tfjsGflops.toFixed(1)} | ${(row.oursGflops / row.tfjsGflops).toFixed(2)}× | ${((100 * row.oursGflops) / peak).toFixed(1)}% |`);
   }
   tf.dispose([x, filter, dy]);
@@ -205,4 +209,4 @@ const summary = {
   totalTfjsGflops: rows.reduce((a, r) => a + r.tfjsGflops * r.tfjsMs, 0) / rows.reduce((a, r) => a + r.tfjsMs, 0),
 };
 console.log(`mean ours ${summary.meanOursGflops.toFixed(1)} GFLOP/s (${((100 * summary.meanOursGflops) / peak).toFixed(1)}% of peak), TF.js ${summary.meanTfjsGflops.toFixed(1)}; over all the work: ours ${summary.totalOursGflops.toFixed(1)}, TF.js ${summary.totalTfjsGflops.toFixed(1)}; tuning ${tuningMs.toFixed(0)} ms`);
-writeFileSync(new URL('../kernels-results.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), adapter, scale, repeat, peakGflops: peak, tuningMs, summary, rows }, null, 2));
+save(summary);

@@ -31,7 +31,7 @@ function engineWords(r: EngineReport): string {
   const t = r.tuning;
   if (!t) return 'compiled WebGPU step';
   const tuned = `conv kernels tuned for this GPU: ${t.passes} passes${t.fromStore ? ` (${t.fromStore} remembered)` : ''}, ${(t.ms / 1000).toFixed(1)} s`;
-  return `compiled WebGPU step (${tuned}${t.leftDefault ? `; ${t.leftDefault} more next run` : ''})`;
+  return `compiled WebGPU step (${tuned}${t.leftDefault ? `; ${t.leftDefault} left for later runs` : ''})`;
 }
 
 /** What the automatic backend choice is doing: which backend, how far along, and how long it may still take. */

@@ -147,11 +147,7 @@ export async function tuneFor(device: GPUDevice, adapter: string, build: () => {
     const s = chosen.get(t.key) ?? stored.get(`${adapter}|${t.key}`);
     return valid(s) && fits(s) ? s : null;
   };
-  const untimed = todo.filter((t) => !storedFit(t));
-  // every candidate's shader compiled at once, in parallel, before any is timed (within the budget's first half)
-  const ops = new Map(untimed.map((t) => [t.key, candidates(t.family, t.rows, t.cols, t.len).filter(fits).map((config) => ({ config, op: t.make(config) }))]));
-  const compiling = precompile(device, [...ops.values()].flatMap((list) => list.flatMap((c) => kernelsOf(c.op))));
-  await (Number.isFinite(budgetMs) ? Promise.race([compiling, new Promise((resolve) => setTimeout(resolve, budgetMs / 2))]) : compiling);
+  const over = () => performance.now() - t0 > budgetMs;
   for (const t of todo) {
     const s = storedFit(t);
     if (s) {
@@ -160,12 +156,25 @@ export async function tuneFor(device: GPUDevice, adapter: string, build: () => {
       report.passes++;
       continue;
     }
-    if (performance.now() - t0 > budgetMs) {
+    if (over()) {
       report.leftDefault++;
       continue;
     }
+    // this pass's candidates compiled at once (in parallel where the driver can), then timed one by one
+    const list = candidates(t.family, t.rows, t.cols, t.len)
+      .filter(fits)
+      .map((config) => ({ config, op: t.make(config) }));
+    const compiling = precompile(device, list.flatMap((c) => kernelsOf(c.op)));
+    const left = budgetMs - (performance.now() - t0);
+    await (Number.isFinite(left) ? Promise.race([compiling, new Promise((resolve) => setTimeout(resolve, Math.max(0, left)))]) : compiling);
     let best: { config: GemmConfig; ms: number } | null = null;
-    for (const { config, op } of ops.get(t.key) ?? []) {
+    let complete = true;
+    for (const { config, op } of list) {
+      // past the budget a pass keeps the best of what it timed, unsaved: a later run times it whole
+      if (best && over()) {
+        complete = false;
+        break;
+      }
       const ms = await timeOp(device, op, t.sizes);
       report.timed++;
       report.timings.push({ key: t.key, config, ms });
@@ -173,7 +182,7 @@ export async function tuneFor(device: GPUDevice, adapter: string, build: () => {
     }
     if (!best) continue;
     chosen.set(t.key, best.config);
-    fresh.set(`${adapter}|${t.key}`, best.config);
+    if (complete) fresh.set(`${adapter}|${t.key}`, best.config);
     report.passes++;
   }
   if (store && fresh.size) await store.save(fresh).catch(() => undefined);
