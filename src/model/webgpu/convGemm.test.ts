@@ -38,6 +38,18 @@ const label = (c: GemmConfig) => `${c.tile}${c.splits ? `, ${c.splits} part${c.s
 
 const LIMIT = 1e-5;
 
+/** Seeded input, filter, bias and output gradient of a layer (the gradient over the whole wide buffer, and its slice). */
+function randomLayer(s: { batch: number; height: number; width: number; inChannels: number; outChannels: number }, filter: [number, number, number, number], [oh, ow]: number[], total: number, off: number, seed: number) {
+  const dyWide = tf.randomNormal([s.batch, oh, ow, total], 0, 1, 'float32', seed + 3) as tf.Tensor4D;
+  return {
+    x: tf.randomNormal([s.batch, s.height, s.width, s.inChannels], 0, 1, 'float32', seed) as tf.Tensor4D,
+    w: tf.randomNormal(filter, 0, 0.3, 'float32', seed + 1) as tf.Tensor4D,
+    b: tf.randomNormal([s.outChannels], 0, 0.5, 'float32', seed + 2) as tf.Tensor1D,
+    dyWide,
+    dy: tf.slice(dyWide, [0, 0, 0, off], [-1, -1, -1, s.outChannels]),
+  };
+}
+
 describe('tiled conv GEMMs against TF.js, under every tile configuration', () => {
   CONVS.forEach((s, i) => {
     const [cf, cx, cw] = [configFor(i, 0), configFor(i, 1), configFor(i, 2)];
@@ -46,11 +58,7 @@ describe('tiled conv GEMMs against TF.js, under every tile configuration', () =>
       const { outHeight, outWidth } = conv2dOutputSize(s);
       const total = s.outTotal ?? s.outChannels;
       const off = s.outOffset ?? 0;
-      const x = tf.randomNormal([s.batch, s.height, s.width, s.inChannels], 0, 1, 'float32', 100 + i) as tf.Tensor4D;
-      const w = tf.randomNormal([s.kernel, s.kernel, s.inChannels, s.outChannels], 0, 0.3, 'float32', 200 + i) as tf.Tensor4D;
-      const b = tf.randomNormal([s.outChannels], 0, 0.5, 'float32', 300 + i) as tf.Tensor1D;
-      const dyWide = tf.randomNormal([s.batch, outHeight, outWidth, total], 0, 1, 'float32', 400 + i) as tf.Tensor4D;
-      const dy = tf.slice(dyWide, [0, 0, 0, off], [-1, -1, -1, s.outChannels]);
+      const { x, w, b, dyWide, dy } = randomLayer(s, [s.kernel, s.kernel, s.inChannels, s.outChannels], [outHeight, outWidth], total, off, 100 + i);
       const layer = (xv: tf.Tensor4D, wv: tf.Tensor4D) => {
         const z = tf.conv2d(padInput(xv, s), wv, s.stride, 'valid');
         return OP[s.activation](s.bias ? tf.add(z, b) : z) as tf.Tensor4D;
@@ -77,11 +85,7 @@ describe('tiled conv GEMMs against TF.js, under every tile configuration', () =>
       const total = s.totalChannels ?? s.outChannels;
       const off = s.channelOffset ?? 0;
       const [oh, ow] = [2 * s.height, 2 * s.width];
-      const x = tf.randomNormal([s.batch, s.height, s.width, s.inChannels], 0, 1, 'float32', 500 + i) as tf.Tensor4D;
-      const w = tf.randomNormal([s.kernel, s.kernel, s.outChannels, s.inChannels], 0, 0.3, 'float32', 600 + i) as tf.Tensor4D;
-      const b = tf.randomNormal([s.outChannels], 0, 0.5, 'float32', 700 + i) as tf.Tensor1D;
-      const dyWide = tf.randomNormal([s.batch, oh, ow, total], 0, 1, 'float32', 800 + i) as tf.Tensor4D;
-      const dy = tf.slice(dyWide, [0, 0, 0, off], [-1, -1, -1, s.outChannels]);
+      const { x, w, b, dyWide, dy } = randomLayer(s, [s.kernel, s.kernel, s.outChannels, s.inChannels], [oh, ow], total, off, 500 + i);
       // U-Net: 'same' (padding 1 each side); ResNet: 'valid' (2n + 1 sides) then the first row and column cropped
       const layer = (xv: tf.Tensor4D, wv: tf.Tensor4D) => {
         const z =
