@@ -184,13 +184,14 @@ export function conv2dBackwardInput(s: Conv2dSpec, config?: GemmConfig): Op {
     const padded: Grid = { h: s.height + 2 * s.pad, w: s.width + 2 * s.pad, c: s.inChannels, stride: s.inChannels, offset: 0 };
     const gemm = parityGemm(name, k, { ...s, pad: 0 }, output, padded, s.inChannels * s.outChannels, s.outChannels, io, c);
     const inputs = Array.from({ length: io.inputs }, (_, i) => i);
+    const paddedCount = s.batch * padded.h * padded.w * s.inChannels;
+    // the GEMM's output (its own last stage's) goes to the second scratch, which the fold reads
+    const stages = 'stages' in gemm ? gemm.stages.map((st) => ({ ...st, buffers: st.buffers.map((b) => (b === io.inputs ? ('scratch2' as const) : b)) })) : [{ kernel: gemm, buffers: [...inputs, 'scratch2' as const] }];
     return {
       name,
-      stages: [
-        { kernel: gemm, buffers: [...inputs, 'scratch'] },
-        { kernel: mirrorFold(s), buffers: ['scratch', io.inputs] },
-      ],
-      scratch: s.batch * padded.h * padded.w * s.inChannels,
+      stages: [...stages, { kernel: mirrorFold(s), buffers: ['scratch2', io.inputs] }],
+      scratch: 'stages' in gemm ? gemm.scratch : 0,
+      scratch2: paddedCount,
     };
   });
 }

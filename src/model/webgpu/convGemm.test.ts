@@ -32,9 +32,11 @@ const TCONVS: (ConvTransposeSpec & { why: string })[] = [
 ];
 
 const NAMES = Object.keys(TILES) as TileName[];
-/** Shape i's pass p runs tile (i + p) mod 5: every tile meets every pass and (over the passes) every shape family. */
-const configFor = (i: number, pass: number): GemmConfig => ({ tile: NAMES[(i + pass) % NAMES.length], splits: pass === 2 ? 1 + 2 * (i % 2) : undefined });
-const label = (c: GemmConfig) => `${c.tile}${c.splits ? `, ${c.splits} part${c.splits > 1 ? 's' : ''}` : ''}`;
+/** Shapes (by index over CONVS then TCONVS) whose passes split the reduction in 3 parts (split-K); the rest in one. */
+const SPLIT = new Set([1, 2, 5, 7, 8, 9]);
+/** Shape i's pass p runs tile (i + p) mod 6: every tile meets every pass and (over the passes) every shape family. */
+const configFor = (i: number, pass: number): GemmConfig => ({ tile: NAMES[(i + pass) % NAMES.length], splits: SPLIT.has(i) ? 3 : 1 });
+const label = (c: GemmConfig) => `${c.tile}, ${c.splits} part${c.splits === 1 ? '' : 's'}`;
 
 const LIMIT = 1e-5;
 
@@ -112,5 +114,13 @@ describe('tiled conv GEMMs against TF.js, under every tile configuration', () =>
     const seen = new Set<string>();
     [...CONVS, ...TCONVS].forEach((_, i) => [0, 1, 2].forEach((p) => seen.add(`${configFor(i, p).tile}/${p}`)));
     expect(seen.size).toBe(NAMES.length * 3);
+  });
+
+  it('split-K meets every pass of both kinds of layer, the biased forwards and the reflected input gradients among them', () => {
+    const split = (i: number) => (configFor(i, 0).splits ?? 1) > 1;
+    const convs = CONVS.filter((_, i) => split(i));
+    const tconvs = TCONVS.filter((_, j) => split(CONVS.length + j));
+    expect(convs.some((s) => s.bias) && convs.some((s) => s.padMode === 'reflect') && convs.some((s) => s.stride === 2)).toBe(true);
+    expect(tconvs.some((s) => s.bias && s.kernel === 3) && tconvs.some((s) => s.kernel === 4)).toBe(true);
   });
 });

@@ -9,7 +9,7 @@
  * A family gets its inputs' WGSL readers from the caller: `readImg`/`readSrc`/`readG` (j: a flat index, the activation's
  * slope folded in where the caller reads a gradient), `readW`, and `storeC(base, n, v)` (bias and activation there).
  */
-import type { Access, Kernel, KernelSeq } from './kernel';
+import type { Access, Kernel, Op } from './kernel';
 import { declareBindings, groupsFor, MAIN_1D } from './kernel';
 import type { PadMode } from './conv2d';
 import { gemmGrid, gemmMain, sharedBytesOf, threadsOf, TILES } from './gemm';
@@ -71,32 +71,79 @@ fn loadA4(c: Cls, r: vec4<i32>, k: i32) -> vec4<f32> {
 
 const configKey = (c: GemmConfig) => `${c.tile}${c.splits && c.splits > 1 ? `-k${c.splits}` : ''}`;
 
-function kernelOf(name: string, key: string, io: Io, decls: string, g: GemmShape, t: Tile, config: GemmConfig): Kernel {
+/**
+ * The GEMM of a family as an op. `cls` declares `Cls`, `classOf` and `outRow` (all a sum of parts needs), `loads` the
+ * readers of A and B. With several reduction parts (split-K), each part writes its partial C to plan scratch as
+ * [class][part][row][col], the first part starting at the bias, and a second kernel sums them through `storeC`.
+ */
+function gemmOp(name: string, key: string, io: Io, cls: string, loads: string, g: GemmShape, t: Tile, config: GemmConfig): Op {
   const bindings: Access[] = [...Array(io.inputs).fill('read'), 'read_write'];
   const out = `b${io.inputs}`;
-  const main = gemmMain({ ...g, init: !!io.init }, t, g.splits > 1 ? out : null);
-  return {
-    name: `${name} [${configKey(config)}]`,
-    key: `${key}-${configKey(config)}`,
+  const split = g.splits > 1;
+  const tag = configKey({ ...config, splits: g.splits });
+  const gemm: Kernel = {
+    name: `${name} [${tag}]`,
+    key: `${key}-${tag}`,
     bindings,
     workgroups: gemmGrid(g, t),
     source: `${declareBindings(bindings)}
 ${io.readers}
-${g.splits > 1 ? '' : io.store(out)}
+${split ? '' : io.store(out)}
 ${io.init ?? ''}
-${decls}
-${main}`,
+${cls}
+${loads}
+${gemmMain({ ...g, init: !!io.init }, t, split ? out : null)}`,
+  };
+  if (!split) return gemm;
+  const count = g.classes * g.rows * g.cols;
+  const sum: Kernel = {
+    name: `${name}: sum of ${g.splits} parts`,
+    key: `${key}-sum${g.splits}`,
+    bindings: ['read', 'read_write'],
+    workgroups: groupsFor(count),
+    source: `${declareBindings(['read', 'read_write'])}
+${io.store('b1')}
+${cls}
+${MAIN_1D}
+  if (i >= ${count}u) { return; }
+  let t = i32(i);
+  let n = t % ${g.cols};
+  let m = (t / ${g.cols}) % ${g.rows};
+  let z = t / ${g.cols * g.rows};
+  let c = classOf(z);
+  if (m >= c.rows) { return; }
+  var acc = 0.0;
+  for (var s = 0; s < ${g.splits}; s++) { acc += b0[((z * ${g.splits} + s) * ${g.rows} + m) * ${g.cols} + n]; }
+  storeC(outRow(c, m), n, acc);
+}`,
+  };
+  const inputs = Array.from({ length: io.inputs }, (_, i) => i);
+  return {
+    name,
+    stages: [
+      { kernel: gemm, buffers: [...inputs, 'scratch'] },
+      { kernel: sum, buffers: ['scratch', io.inputs] },
+    ],
+    scratch: g.classes * g.splits * g.rows * g.cols,
   };
 }
 
+/** Reduction parts within what a config asks and the reduction allows, and the indices each covers (whole k-slices). */
+function splitsOf(config: GemmConfig, len: number, t: Tile): { splits: number; chunk: number } {
+  const splits = Math.max(1, Math.min(config.splits ?? 1, Math.ceil(len / t.bk)));
+  return { splits, chunk: Math.ceil(len / splits / t.bk) * t.bk };
+}
+
 /** The gather family: a conv's forward (img x, filter [tap][c][n]) or a transposed conv's input gradient. */
-export function gatherGemm(name: string, key: string, geo: Geometry, img: Grid, out: Grid, wTap: number, wC: number, io: Io, config: GemmConfig): Kernel {
+export function gatherGemm(name: string, key: string, geo: Geometry, img: Grid, out: Grid, wTap: number, wC: number, io: Io, config: GemmConfig): Op {
   const t = TILES[config.tile];
   const K = geo.kernel;
-  const g: GemmShape = { rows: geo.batch * out.h * out.w, cols: out.c, classes: 1, splits: 1, chunk: 0, aAlong: 'k', bAlong: 'n', vecA: img.c % 4 === 0 };
-  const decls = `${inRowFn(geo.padMode)}
-struct Cls { rows: i32, len: i32 }
-fn classOf(z: i32) -> Cls { return Cls(${g.rows}, ${K * K * img.c}); }
+  const len = K * K * img.c;
+  const g: GemmShape = { rows: geo.batch * out.h * out.w, cols: out.c, classes: 1, ...splitsOf(config, len, t), aAlong: 'k', bAlong: 'n', vecA: img.c % 4 === 0 };
+  const cls = `struct Cls { rows: i32, len: i32 }
+fn classOf(z: i32) -> Cls { return Cls(${g.rows}, ${len}); }
+fn outRow(c: Cls, m: i32) -> i32 { return m * ${out.stride} + ${out.offset}; }`;
+  const loads = `${inRowFn(geo.padMode)}
 fn prepA(c: Cls, m: i32) -> vec4<i32> {
   let ow = m % ${out.w};
   let oh = (m / ${out.w}) % ${out.h};
@@ -114,9 +161,8 @@ fn prepB(c: Cls, n: i32) -> vec4<i32> { return vec4<i32>(n, select(0, 1, n < ${o
 fn loadB(c: Cls, r: vec4<i32>, k: i32) -> f32 {
   if (r.y == 0) { return 0.0; }
   return readW(k / ${img.c} * ${wTap} + k % ${img.c} * ${wC} + r.x);
-}
-fn outRow(c: Cls, m: i32) -> i32 { return m * ${out.stride} + ${out.offset}; }`;
-  return kernelOf(name, key, io, decls, g, t, config);
+}`;
+  return gemmOp(name, key, io, cls, loads, g, t, config);
 }
 
 /**
@@ -124,7 +170,7 @@ fn outRow(c: Cls, m: i32) -> i32 { return m * ${out.stride} + ${out.offset}; }`;
  * tap) / S; for S = 2 the rows of each parity class (q + P mod 2 per side) take the taps of that parity only.
  * Zero padding only: a reflected conv's mirrored terms are added by `mirrorFix`.
  */
-export function parityGemm(name: string, key: string, geo: Geometry, src: Grid, out: Grid, wTap: number, wN: number, io: Io, config: GemmConfig): Kernel {
+export function parityGemm(name: string, key: string, geo: Geometry, src: Grid, out: Grid, wTap: number, wN: number, io: Io, config: GemmConfig): Op {
   const t = TILES[config.tile];
   const S = geo.stride;
   const P = geo.pad;
@@ -132,8 +178,10 @@ export function parityGemm(name: string, key: string, geo: Geometry, src: Grid, 
   const largest = Math.ceil(out.h / S) * Math.ceil(out.w / S);
   // taps per class along a row: a constant where every class has the same count (a division the compiler folds)
   const tw = K % S === 0 ? `${K / S}` : 'c.taps.y';
-  const g: GemmShape = { rows: geo.batch * largest, cols: out.c, classes: S * S, splits: 1, chunk: 0, aAlong: 'k', bAlong: 'k', vecA: src.c % 4 === 0 };
-  const decls = `struct Cls { rows: i32, len: i32, q0: vec2<i32>, count: vec2<i32>, par: vec2<i32>, taps: vec2<i32>, base: vec2<i32> }
+  // the longest class's reduction: every class's parts are cut at the same indices
+  const len = Math.ceil(K / S) ** 2 * src.c;
+  const g: GemmShape = { rows: geo.batch * largest, cols: out.c, classes: S * S, ...splitsOf(config, len, t), aAlong: 'k', bAlong: 'k', vecA: src.c % 4 === 0 };
+  const cls = `struct Cls { rows: i32, len: i32, q0: vec2<i32>, count: vec2<i32>, par: vec2<i32>, taps: vec2<i32>, base: vec2<i32> }
 fn classOf(z: i32) -> Cls {
   // par: (q + P) mod S of the class; q0: its first output row (column); taps par, par + S, ...
   let par = vec2<i32>(z / ${S}, z % ${S});
@@ -142,7 +190,13 @@ fn classOf(z: i32) -> Cls {
   let taps = max(vec2<i32>(0), (${K} - par + ${S - 1}) / ${S});
   return Cls(${geo.batch} * count.x * count.y, taps.x * taps.y * ${src.c}, q0, count, par, taps, (q0 + ${P} - par) / ${S});
 }
-fn prepA(c: Cls, m: i32) -> vec4<i32> {
+fn outRow(c: Cls, m: i32) -> i32 {
+  let j = m % c.count.y;
+  let i = (m / c.count.y) % c.count.x;
+  let b = m / (c.count.x * c.count.y);
+  return ((b * ${out.h} + c.q0.x + ${S} * i) * ${out.w} + c.q0.y + ${S} * j) * ${out.stride} + ${out.offset};
+}`;
+  const loads = `fn prepA(c: Cls, m: i32) -> vec4<i32> {
   let j = m % max(c.count.y, 1);
   let i = (m / max(c.count.y, 1)) % max(c.count.x, 1);
   return vec4<i32>(m / max(c.count.x * c.count.y, 1) * ${src.h}, c.base.x + i, c.base.y + j, select(0, 1, m < c.rows));
@@ -162,14 +216,8 @@ fn loadB(c: Cls, r: vec4<i32>, k: i32) -> f32 {
   let kh = c.par.x + ${S} * (tap / ${tw});
   let kw = c.par.y + ${S} * (tap % ${tw});
   return readW((kh * ${K} + kw) * ${wTap} + r.x + k % ${src.c});
-}
-fn outRow(c: Cls, m: i32) -> i32 {
-  let j = m % c.count.y;
-  let i = (m / c.count.y) % c.count.x;
-  let b = m / (c.count.x * c.count.y);
-  return ((b * ${out.h} + c.q0.x + ${S} * i) * ${out.w} + c.q0.y + ${S} * j) * ${out.stride} + ${out.offset};
 }`;
-  return kernelOf(name, key, io, decls, g, t, config);
+  return gemmOp(name, key, io, cls, loads, g, t, config);
 }
 
 /** Reduction parts for a filter gradient: enough workgroups to fill a large GPU, each part at least 64 slices long. */
@@ -179,20 +227,19 @@ export function defaultSplits(rows: number, cols: number, len: number, t: Tile):
 }
 
 /**
- * The filter family: dW[m = (tap, c)][n] = Σ_q img[q·S − P + tap, c] · g[q, n], q over the batch's g pixels; with
- * several splits, the parts go to scratch and a second kernel sums them into dW (binding `io.inputs`).
+ * The filter family: dW[m = (tap, c)][n] = Σ_q img[q·S − P + tap, c] · g[q, n], q over the batch's g pixels (split
+ * into parts, see gemmOp, where dW is small and the reduction long).
  */
-export function filterGemm(name: string, key: string, geo: Geometry, img: Grid, gGrid: Grid, io: Io, config: GemmConfig): Kernel | KernelSeq {
+export function filterGemm(name: string, key: string, geo: Geometry, img: Grid, gGrid: Grid, io: Io, config: GemmConfig): Op {
   const t = TILES[config.tile];
   const K = geo.kernel;
   const rows = K * K * img.c;
   const len = geo.batch * gGrid.h * gGrid.w;
-  const splits = Math.max(1, Math.min(config.splits ?? 1, Math.ceil(len / t.bk)));
-  const chunk = Math.ceil(len / splits / t.bk) * t.bk;
-  const g: GemmShape = { rows, cols: gGrid.c, classes: 1, splits, chunk, aAlong: 'm', bAlong: 'n', vecA: img.c % 4 === 0 };
-  const decls = `${inRowFn(geo.padMode)}
-struct Cls { rows: i32, len: i32 }
+  const g: GemmShape = { rows, cols: gGrid.c, classes: 1, ...splitsOf(config, len, t), aAlong: 'm', bAlong: 'n', vecA: img.c % 4 === 0 };
+  const cls = `struct Cls { rows: i32, len: i32 }
 fn classOf(z: i32) -> Cls { return Cls(${rows}, ${len}); }
+fn outRow(c: Cls, m: i32) -> i32 { return m * ${gGrid.c}; }`;
+  const loads = `${inRowFn(geo.padMode)}
 fn prepA(c: Cls, m: i32) -> vec4<i32> {
   let tap = m / ${img.c};
   return vec4<i32>(tap / ${K} - ${geo.pad}, tap % ${K} - ${geo.pad}, ${img.offset} + m % ${img.c}, select(0, 1, m < c.rows));
@@ -210,33 +257,8 @@ fn prepB(c: Cls, n: i32) -> vec4<i32> { return vec4<i32>(n + ${gGrid.offset}, se
 fn loadB(c: Cls, r: vec4<i32>, k: i32) -> f32 {
   if (r.y == 0) { return 0.0; }
   return readG(k * ${gGrid.stride} + r.x);
-}
-fn outRow(c: Cls, m: i32) -> i32 { return m * ${gGrid.c}; }`;
-  const gemm = kernelOf(name, key, io, decls, g, t, { ...config, splits });
-  if (splits === 1) return gemm;
-  const count = rows * gGrid.c;
-  const sum: Kernel = {
-    name: `${name}: sum of ${splits} parts`,
-    key: `${key}-sum${splits}`,
-    bindings: ['read', 'read_write'],
-    workgroups: groupsFor(count),
-    source: `${declareBindings(['read', 'read_write'])}
-${MAIN_1D}
-  if (i >= ${count}u) { return; }
-  var acc = 0.0;
-  for (var s = 0u; s < ${splits}u; s++) { acc += b0[s * ${count}u + i]; }
-  b1[i] = acc;
-}`,
-  };
-  const inputs = Array.from({ length: io.inputs }, (_, i) => i);
-  return {
-    name,
-    stages: [
-      { kernel: gemm, buffers: [...inputs, 'scratch'] },
-      { kernel: sum, buffers: ['scratch', io.inputs] },
-    ],
-    scratch: splits * count,
-  };
+}`;
+  return gemmOp(name, key, io, cls, loads, g, t, config);
 }
 
 /** Whether a device can run a tile: its invocations and workgroup memory within the limits. */

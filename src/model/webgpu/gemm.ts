@@ -50,7 +50,7 @@ export interface GemmShape {
   cols: number;
   /** Classes (grid z): 1, or a stride-2 input gradient's 4 parity classes. */
   classes: number;
-  /** Reduction parts (split-K): each writes its partial C to scratch; 1 writes C itself. */
+  /** Reduction parts (split-K): each writes its partial C to scratch (z = class · splits + part); 1 writes C itself. */
   splits: number;
   /** Reduction indices a split covers (a multiple of the tile's bk); unused with one split. */
   chunk: number;
@@ -79,7 +79,8 @@ const each = (n: number, line: (i: number) => string) => Array.from({ length: n 
 
 /**
  * The WGSL entry point of a GEMM over a family's declarations. With several splits, C goes to `scratch` as
- * [split][row][col] partial sums (the family sums them in a second kernel) instead of through `storeC`.
+ * [class][split][row][col] partial sums (the first split's starting at initC; a second kernel sums them) instead of
+ * through `storeC`.
  */
 export function gemmMain(g: GemmShape, t: Tile, scratch: string | null): string {
   const T = threadsOf(t);
@@ -156,7 +157,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) ng: vec3<
 ${g.vecA ? (hoistA4 ? prepA4 : '') : hoistA ? prep('A', loadsA, bm, 'm0', g.aAlong === 'k') : ''}
 ${hoistB ? prep('B', loadsB, bn, 'n0', g.bAlong === 'k') : ''}
     var acc: array<vec4<f32>, ${tm * V}>;
-${g.init ? `    for (var v = 0; v < ${V}; v++) {
+${g.init ? `    for (var v = 0; v < ${V}${g.splits > 1 ? ' && split == 0' : ''}; v++) {
       let n = n0 + tx * ${tn} + 4 * v;
       let start = vec4<f32>(initC(n), initC(n + 1), initC(n + 2), initC(n + 3));
       for (var i = 0; i < ${tm}; i++) { acc[i * ${V} + v] = start; }
@@ -175,7 +176,7 @@ ${each(tm, (i) => each(V, (v) => `        acc[${i * V + v}] = fma(vec4<f32>(a${M
     for (var i = 0; i < ${tm}; i++) {
       let m = m0 + ty * ${tm} + i;
       if (m >= c.rows) { break; }
-      let base = ${scratch ? `(split * ${g.rows} + m) * ${g.cols}` : 'outRow(c, m)'};
+      let base = ${scratch ? `(z * ${g.rows} + m) * ${g.cols}` : 'outRow(c, m)'};
       for (var q = 0; q < ${tn}; q++) {
         let n = n0 + tx * ${tn} + q;
         if (n < ${g.cols}) { ${scratch ? `${scratch}[base + n] = acc[i * ${V} + q / 4][q % 4];` : `storeC(base, n, acc[i * ${V} + q / 4][q % 4]);`} }

@@ -23,10 +23,15 @@ export interface Kernel {
  */
 export interface KernelSeq {
   name: string;
-  stages: { kernel: Kernel; buffers: (number | 'scratch')[] }[];
+  stages: { kernel: Kernel; buffers: (number | Scratch)[] }[];
   /** Floats of plan scratch the stages share (0: none). */
   scratch: number;
+  /** Floats of a second scratch buffer (a reflected conv's padded gradient, summed from split-K parts in the first). */
+  scratch2?: number;
 }
+
+/** A plan's scratch buffers a stage may bind. */
+export type Scratch = 'scratch' | 'scratch2';
 
 /** What a plan dispatches for one layer's pass: one kernel, or a sequence of them. */
 export type Op = Kernel | KernelSeq;

@@ -68,20 +68,21 @@ export class Plan {
     this.ops++;
     if (!('stages' in op)) return this.addKernel(op, buffers);
     const scratch = op.scratch > 0 ? this.scratch(op.scratch) : null;
+    const scratch2 = op.scratch2 ? this.scratch(op.scratch2, scratch) : null;
     for (const { kernel, buffers: picks } of op.stages)
       this.addKernel(
         kernel,
         picks.map((p) => {
-          const b = p === 'scratch' ? scratch : buffers[p];
+          const b = p === 'scratch' ? scratch : p === 'scratch2' ? scratch2 : buffers[p];
           if (!b) throw new Error(`${op.name}: stage ${kernel.name} binds ${p}, which was not given`);
           return b;
         }),
       );
   }
 
-  /** A scratch buffer of at least `count` floats, shared with the plan's other ops. */
-  private scratch(count: number): GPUBuffer {
-    const fit = this.scratchBuffers.find((s) => s.count >= count);
+  /** A scratch buffer of at least `count` floats (other than `besides`), shared with the plan's other ops. */
+  private scratch(count: number, besides: GPUBuffer | null = null): GPUBuffer {
+    const fit = this.scratchBuffers.find((s) => s.count >= count && s.buffer !== besides);
     if (fit) return fit.buffer;
     const buffer = this.buffer(count, 'scratch');
     this.scratchBuffers.push({ count, buffer });

@@ -68,7 +68,8 @@ describe('kernel tuning', () => {
     const fwdKey = [...store.data.keys()].find((k) => k.includes('conv2d-fwd'))!.split('|')[1];
     const fastest = first.timings.filter((t) => t.key === fwdKey).reduce((a, b) => (b.ms < a.ms ? b : a));
     expect(tunedChoice(fwdKey)).toEqual(fastest.config);
-    expect(kernelsOf(conv2dForward(SPEC))[0].name).toContain(`[${fastest.config.tile}]`);
+    const { tile, splits = 1 } = fastest.config;
+    expect(kernelsOf(conv2dForward(SPEC))[0].name).toContain(`[${tile}${splits > 1 ? `-k${splits}` : ''}]`);
 
     // a new worker (nothing in memory) on the same adapter: all three from the store, nothing timed
     forgetTuning();

@@ -29,10 +29,11 @@ export interface Tunable {
 /** The configurations worth timing for a GEMM of rows × cols with a reduction of len. */
 export function candidates(family: Family, rows: number, cols: number, len: number): GemmConfig[] {
   const tiles: TileName[] = cols <= 8 ? ['128x4', '32x32'] : cols >= 128 ? ['64x64', '128x64', '128x128', '64x128', '32x32'] : ['64x64', '128x64', '128x128', '32x32'];
-  if (family !== 'filter') return tiles.map((tile) => ({ tile }));
   return tiles.flatMap((tile) => {
     const s = defaultSplits(rows, cols, len, TILES[tile]);
-    return [...new Set([s, Math.max(1, Math.round(s / 4))])].map((splits) => ({ tile, splits }));
+    // filter gradients: the default parts and a quarter as many; other passes: one part, and split-K where few tiles
+    const splits = family === 'filter' ? [s, Math.max(1, Math.round(s / 4))] : [1, s];
+    return [...new Set(splits)].map((n) => ({ tile, splits: n }));
   });
 }
 
