@@ -10,15 +10,18 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 /**
  * Installs `navigator.gpu` and registers TF.js's webgpu backend. Returns null when it works,
  * or why it cannot (no `webgpu` package, no Vulkan loader, no adapter).
+ * `zeroWorkgroupMemory: false` (the tests) lets Dawn skip zeroing workgroup memory, as browsers never do: on
+ * SwiftShader that zeroing is most of a tiled kernel's compile time (0.2–1 s of each; our kernels write that memory
+ * before they read it, and a read before a write would then see garbage, not zeros, and fail the oracle tests).
  */
-export async function enableNodeWebGPU(): Promise<string | null> {
+export async function enableNodeWebGPU({ zeroWorkgroupMemory = true } = {}): Promise<string | null> {
   // Use a real GPU's Vulkan driver when one is set up; otherwise SwiftShader if Chromium brought it.
   if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   let gpu: GPU;
   try {
     const { create, globals } = (await import('webgpu')) as { create(flags: string[]): GPU; globals: object };
     Object.assign(globalThis, globals);
-    gpu = create([]);
+    gpu = create(zeroWorkgroupMemory ? [] : ['enable-dawn-features=disable_workgroup_init']);
   } catch (e) {
     return `the webgpu package could not load: ${e instanceof Error ? e.message : String(e)}`;
   }

@@ -19,7 +19,7 @@ import { enableNodeWebGPU } from './nodeWebgpu';
 
 let skipReason: string | null = 'not checked yet';
 beforeAll(async () => {
-  skipReason = await enableNodeWebGPU();
+  skipReason = await enableNodeWebGPU({ zeroWorkgroupMemory: false });
   if (skipReason) console.warn(`SKIPPING the CPU-vs-WebGPU agreement tests: ${skipReason}`);
 }, 60_000);
 

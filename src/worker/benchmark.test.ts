@@ -35,7 +35,7 @@ describe('benchmark counting', () => {
       tf.dispose([x, y]);
     };
     expect(await countTraffic(run)).toEqual({ dispatches: null, uploadBytes: 0, uniformBytes: 0, readBytes: 0 });
-    const why = await enableNodeWebGPU();
+    const why = await enableNodeWebGPU({ zeroWorkgroupMemory: false });
     if (why) return console.warn(`SKIPPING the webgpu traffic count: ${why}`);
     await tf.setBackend('webgpu');
     try {

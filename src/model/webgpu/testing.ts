@@ -17,7 +17,7 @@ export function useNodeWebGPU(what: string, unless: string | null = null): () =>
   let skip: string | null = unless ?? 'not checked';
   beforeAll(async () => {
     if (unless) return;
-    skip = await enableNodeWebGPU();
+    skip = await enableNodeWebGPU({ zeroWorkgroupMemory: false });
     if (skip) console.warn(`SKIPPING ${what}: ${skip}`);
     else await tf.setBackend('webgpu');
   }, 60_000);
