@@ -27,6 +27,8 @@ export const TILES = {
   '64x128': { bm: 64, bn: 128, bk: 16, tm: 4, tn: 8 },
   '32x32': { bm: 32, bn: 32, bk: 8, tm: 4, tn: 4 },
   '128x4': { bm: 128, bn: 4, bk: 8, tm: 4, tn: 4 },
+  // few rows (U-Net's inner layers: 1 to 64 output pixels at batch 1), so a tile wastes little on rows past the end
+  '16x64': { bm: 16, bn: 64, bk: 16, tm: 4, tn: 4 },
 } satisfies Record<string, Tile>;
 
 export type TileName = keyof typeof TILES;

@@ -121,8 +121,8 @@ describe('what a device can run', () => {
   it('a tile over the workgroup memory or invocation limits is never a candidate the device gets', () => {
     const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 8192 };
     const fit = Object.entries(TILES).filter(([, t]) => tileFits(t, limits)).map(([n]) => n);
-    // 128x128: (132 + 132) × 8 × 4 = 8,448 bytes; 64x64: (68 + 68) × 16 × 4 = 8,704
-    expect(fit).toEqual(['128x64', '32x32', '128x4']);
+    // 128x128: (132 + 132) × 8 × 4 = 8,448 bytes; 64x64: (68 + 68) × 16 × 4 = 8,704; 16x64: (20 + 68) × 16 × 4 = 5,632
+    expect(fit).toEqual(['128x64', '32x32', '128x4', '16x64']);
     expect(sharedBytesOf(TILES['128x128'])).toBeGreaterThan(8192);
     expect(tileFits(TILES['64x64'], { ...limits, maxComputeInvocationsPerWorkgroup: 128 })).toBe(threadsOf(TILES['64x64']) <= 128);
   });

@@ -28,7 +28,8 @@ export interface Tunable {
 
 /** The configurations worth timing for a GEMM of rows × cols with a reduction of len. */
 export function candidates(family: Family, rows: number, cols: number, len: number): GemmConfig[] {
-  const tiles: TileName[] = cols <= 8 ? ['128x4', '32x32'] : cols >= 128 ? ['64x64', '128x64', '128x128', '64x128', '32x32'] : ['64x64', '128x64', '128x128', '32x32'];
+  const wide: TileName[] = cols >= 128 ? ['64x64', '128x64', '128x128', '64x128', '32x32'] : ['64x64', '128x64', '128x128', '32x32'];
+  const tiles: TileName[] = cols <= 8 ? ['128x4', '32x32'] : rows <= 1024 ? [...wide, '16x64'] : wide;
   return tiles.flatMap((tile) => {
     const s = defaultSplits(rows, cols, len, TILES[tile]);
     // filter gradients: the default parts and a quarter as many; other passes: one part, and split-K where few tiles
@@ -39,7 +40,7 @@ export function candidates(family: Family, rows: number, cols: number, len: numb
 
 /** What an untuned pass runs: small outputs get small tiles (more workgroups), narrow ones the 4-column tile. */
 export function defaultConfig(family: Family, rows: number, cols: number, len: number): GemmConfig {
-  const tile: TileName = cols <= 4 ? '128x4' : rows * cols <= 1 << 18 ? '32x32' : '64x64';
+  const tile: TileName = cols <= 4 ? '128x4' : rows <= 16 && cols > 8 ? '16x64' : rows * cols <= 1 << 18 ? '32x32' : '64x64';
   return family === 'filter' ? { tile, splits: defaultSplits(rows, cols, len, TILES[tile]) } : { tile };
 }
 
