@@ -4,8 +4,8 @@
  * - gather: out[q] = Σ_tap,c img[q·S − P + tap, c] · w[tap, c, n]: a conv's forward, a transposed conv's input gradient;
  * - parity: out[q] = Σ_tap,c src[(q + P − tap) / S, c] · w[tap, n, c] where S divides: a conv's input gradient, a
  *   transposed conv's forward; for stride 2 the rows split into four parity classes, each with only its own taps;
- * - filter: dW[tap, c, n] = Σ_q img[q·S − P + tap, c] · g[q, n]: both kinds' filter gradients, split along q (split-K)
- *   when the output is small and the reduction long.
+ * - filter: dW[tap, c, n] = Σ_q img[q·S − P + tap, c] · g[q, n]: both kinds' filter gradients.
+ * Any of them may split its reduction into parts (split-K, see gemmOp) when its output has too few tiles for the GPU.
  * A family gets its inputs' WGSL readers from the caller: `readImg`/`readSrc`/`readG` (j: a flat index, the activation's
  * slope folded in where the caller reads a gradient), `readW`, and `storeC(base, n, v)` (bias and activation there).
  */
@@ -220,7 +220,7 @@ fn loadB(c: Cls, r: vec4<i32>, k: i32) -> f32 {
   return gemmOp(name, key, io, cls, loads, g, t, config);
 }
 
-/** Reduction parts for a filter gradient: enough workgroups to fill a large GPU, each part at least 64 slices long. */
+/** Reduction parts for a GEMM of few tiles: enough workgroups to fill a large GPU, each part at least 64 slices long. */
 export function defaultSplits(rows: number, cols: number, len: number, t: Tile): number {
   const tiles = Math.ceil(rows / t.bm) * Math.ceil(cols / t.bn);
   return Math.max(1, Math.min(Math.floor(512 / tiles), Math.floor(len / (t.bk * 64))));
