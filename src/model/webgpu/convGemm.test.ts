@@ -19,7 +19,7 @@ const CONVS: (Conv2dSpec & { why: string })[] = [
   { why: 'PatchGAN / U-Net 4×4 stride 2', batch: 2, height: 11, width: 9, inChannels: 3, outChannels: 7, kernel: 4, stride: 2, pad: 1, padMode: 'zero', bias: false, activation: 'leaky_relu', outTotal: 10, outOffset: 3 },
   { why: 'ResNet down 3×3 stride 2', batch: 1, height: 9, width: 10, inChannels: 7, outChannels: 6, kernel: 3, stride: 2, pad: 1, padMode: 'zero', bias: true, activation: 'none' },
   { why: 'pixel discriminator 1×1', batch: 3, height: 5, width: 6, inChannels: 9, outChannels: 1, kernel: 1, stride: 1, pad: 0, padMode: 'zero', bias: true, activation: 'none' },
-  // channels in fours: A is staged four channels at a time (loadA4) in every family
+  // channels in fours: A and B are staged four values at a time (loadA4, loadB4) in every family
   { why: 'ResNet 7×7 reflect, channels in fours', batch: 2, height: 9, width: 7, inChannels: 8, outChannels: 12, kernel: 7, stride: 1, pad: 3, padMode: 'reflect', bias: true, activation: 'relu' },
   { why: 'PatchGAN 4×4 stride 2, channels in fours', batch: 1, height: 10, width: 11, inChannels: 4, outChannels: 8, kernel: 4, stride: 2, pad: 1, padMode: 'zero', bias: false, activation: 'leaky_relu', outTotal: 12, outOffset: 4 },
   { why: 'ResNet last 7×7 to 3 channels, input in fours', batch: 1, height: 8, width: 9, inChannels: 16, outChannels: 3, kernel: 7, stride: 1, pad: 3, padMode: 'reflect', bias: true, activation: 'tanh' },

@@ -69,6 +69,17 @@ fn loadA4(c: Cls, r: vec4<i32>, k: i32) -> vec4<f32> {
   return vec4<f32>(${read}(j), ${read}(j + 1), ${read}(j + 2), ${read}(j + 3));
 }`;
 
+/** `loadB` and `loadB4` (four consecutive along B's contiguous side: one address for four loads) over `addrB` (−1: a zero). */
+const readB = (read: string) => `fn loadB(c: Cls, r: vec4<i32>, k: i32) -> f32 {
+  if (r.y == 0) { return 0.0; }
+  return ${read}(addrB(c, r, k));
+}
+fn loadB4(c: Cls, r: vec4<i32>, k: i32) -> vec4<f32> {
+  if (r.y == 0) { return vec4<f32>(0.0); }
+  let j = addrB(c, r, k);
+  return vec4<f32>(${read}(j), ${read}(j + 1), ${read}(j + 2), ${read}(j + 3));
+}`;
+
 const configKey = (c: GemmConfig) => `${c.tile}${c.splits && c.splits > 1 ? `-k${c.splits}` : ''}`;
 
 /**
@@ -139,7 +150,7 @@ export function gatherGemm(name: string, key: string, geo: Geometry, img: Grid, 
   const t = TILES[config.tile];
   const K = geo.kernel;
   const len = K * K * img.c;
-  const g: GemmShape = { rows: geo.batch * out.h * out.w, cols: out.c, classes: 1, ...splitsOf(config, len, t), aAlong: 'k', bAlong: 'n', vecA: img.c % 4 === 0 };
+  const g: GemmShape = { rows: geo.batch * out.h * out.w, cols: out.c, classes: 1, ...splitsOf(config, len, t), aAlong: 'k', bAlong: 'n', vecA: img.c % 4 === 0, vecB: out.c % 4 === 0 };
   const cls = `struct Cls { rows: i32, len: i32 }
 fn classOf(z: i32) -> Cls { return Cls(${g.rows}, ${len}); }
 fn outRow(c: Cls, m: i32) -> i32 { return m * ${out.stride} + ${out.offset}; }`;
@@ -158,10 +169,8 @@ fn addrA(c: Cls, r: vec4<i32>, k: i32) -> i32 {
 }
 ${readA('readImg')}
 fn prepB(c: Cls, n: i32) -> vec4<i32> { return vec4<i32>(n, select(0, 1, n < ${out.c}), 0, 0); }
-fn loadB(c: Cls, r: vec4<i32>, k: i32) -> f32 {
-  if (r.y == 0) { return 0.0; }
-  return readW(k / ${img.c} * ${wTap} + k % ${img.c} * ${wC} + r.x);
-}`;
+fn addrB(c: Cls, r: vec4<i32>, k: i32) -> i32 { return k / ${img.c} * ${wTap} + k % ${img.c} * ${wC} + r.x; }
+${readB('readW')}`;
   return gemmOp(name, key, io, cls, loads, g, t, config);
 }
 
@@ -180,7 +189,7 @@ export function parityGemm(name: string, key: string, geo: Geometry, src: Grid, 
   const tw = K % S === 0 ? `${K / S}` : 'c.taps.y';
   // the longest class's reduction: every class's parts are cut at the same indices
   const len = Math.ceil(K / S) ** 2 * src.c;
-  const g: GemmShape = { rows: geo.batch * largest, cols: out.c, classes: S * S, ...splitsOf(config, len, t), aAlong: 'k', bAlong: 'k', vecA: src.c % 4 === 0 };
+  const g: GemmShape = { rows: geo.batch * largest, cols: out.c, classes: S * S, ...splitsOf(config, len, t), aAlong: 'k', bAlong: 'k', vecA: src.c % 4 === 0, vecB: src.c % 4 === 0 };
   const cls = `struct Cls { rows: i32, len: i32, q0: vec2<i32>, count: vec2<i32>, par: vec2<i32>, taps: vec2<i32>, base: vec2<i32> }
 fn classOf(z: i32) -> Cls {
   // par: (q + P) mod S of the class; q0: its first output row (column); taps par, par + S, ...
@@ -210,13 +219,13 @@ fn addrA(c: Cls, r: vec4<i32>, k: i32) -> i32 {
 }
 ${readA('readSrc')}
 fn prepB(c: Cls, n: i32) -> vec4<i32> { return vec4<i32>(n * ${wN}, select(0, 1, n < ${out.c}), 0, 0); }
-fn loadB(c: Cls, r: vec4<i32>, k: i32) -> f32 {
-  if (r.y == 0) { return 0.0; }
+fn addrB(c: Cls, r: vec4<i32>, k: i32) -> i32 {
   let tap = k / ${src.c};
   let kh = c.par.x + ${S} * (tap / ${tw});
   let kw = c.par.y + ${S} * (tap % ${tw});
-  return readW((kh * ${K} + kw) * ${wTap} + r.x + k % ${src.c});
-}`;
+  return (kh * ${K} + kw) * ${wTap} + r.x + k % ${src.c};
+}
+${readB('readW')}`;
   return gemmOp(name, key, io, cls, loads, g, t, config);
 }
 
@@ -235,7 +244,7 @@ export function filterGemm(name: string, key: string, geo: Geometry, img: Grid, 
   const K = geo.kernel;
   const rows = K * K * img.c;
   const len = geo.batch * gGrid.h * gGrid.w;
-  const g: GemmShape = { rows, cols: gGrid.c, classes: 1, ...splitsOf(config, len, t), aAlong: 'm', bAlong: 'n', vecA: img.c % 4 === 0 };
+  const g: GemmShape = { rows, cols: gGrid.c, classes: 1, ...splitsOf(config, len, t), aAlong: 'm', bAlong: 'n', vecA: img.c % 4 === 0, vecB: gGrid.c % 4 === 0 };
   const cls = `struct Cls { rows: i32, len: i32 }
 fn classOf(z: i32) -> Cls { return Cls(${rows}, ${len}); }
 fn outRow(c: Cls, m: i32) -> i32 { return m * ${gGrid.c}; }`;
@@ -254,10 +263,8 @@ fn addrA(c: Cls, r: vec4<i32>, k: i32) -> i32 {
 }
 ${readA('readImg')}
 fn prepB(c: Cls, n: i32) -> vec4<i32> { return vec4<i32>(n + ${gGrid.offset}, select(0, 1, n < ${gGrid.c}), 0, 0); }
-fn loadB(c: Cls, r: vec4<i32>, k: i32) -> f32 {
-  if (r.y == 0) { return 0.0; }
-  return readG(k * ${gGrid.stride} + r.x);
-}`;
+fn addrB(c: Cls, r: vec4<i32>, k: i32) -> i32 { return k * ${gGrid.stride} + r.x; }
+${readB('readG')}`;
   return gemmOp(name, key, io, cls, loads, g, t, config);
 }
 

@@ -7,7 +7,8 @@
  * A family's WGSL declares `struct Cls` with `rows` (the rows of C in this class) and `len` (its reduction length),
  * `fn classOf(z: i32) -> Cls` (a convolution's input gradient splits its rows into stride-parity classes), and
  * `prepA(c, m) -> vec4<i32>` / `loadA(c, r, k) -> f32` (r: prepA's row values, computed once per row and k-slice
- * run), `prepB(c, n)` / `loadB(c, r, k)` the same for B, `outRow(c, m) -> i32` and `storeC(base, n, v)` for C.
+ * run), `prepB(c, n)` / `loadB(c, r, k)` the same for B, `loadA4` / `loadB4` (four values along the contiguous
+ * side) where `vecA` / `vecB` ask, `outRow(c, m) -> i32` and `storeC(base, n, v)` for C.
  */
 
 /** One tile configuration: the workgroup's tile of C, the depth of a staged slice, and each invocation's outputs. */
@@ -64,6 +65,8 @@ export interface GemmShape {
    * channels of one tap, so the family's channel count must be a multiple of 4.
    */
   vecA?: boolean;
+  /** The same for B (`loadB4`): four consecutive k of one column, or four consecutive columns of one k. */
+  vecB?: boolean;
   /** Whether sums start at the family's `initC(n)` (a bias: added first, the order the reference-matched kernels had). */
   init?: boolean;
 }
@@ -114,33 +117,37 @@ export function gemmMain(g: GemmShape, t: Tile, scratch: string | null): string 
       let e = l + j * ${T};
       p${which}[j] = prep${which}(c, ${base} + ${alongK ? `e / ${bk}` : `e % ${side}`});
     }`;
-  // A in groups of four along its contiguous side: four k of one row, or four rows (channels) of one k
-  const groupsA = (bm * bk) / 4;
-  const loadsA4 = Math.ceil(groupsA / T);
-  const hoistA4 = loadsA4 <= 8;
-  const wholeA4 = groupsA === loadsA4 * T;
-  const alongK = g.aAlong === 'k';
-  const slotA4 = alongK ? [`e / ${bk / 4}`, `(e % ${bk / 4}) * 4`] : [`(e % ${bm / 4}) * 4`, `e / ${bm / 4}`];
-  const prepA4 = `    var pA: array<vec4<i32>, ${loadsA4}>;
-    for (var j = 0; j < ${loadsA4}; j++) {
+  /** The same in groups of four along the contiguous side (the family's `load${which}4`): four k of one row or column, or four rows or columns of one k. */
+  const quads = (which: 'A' | 'B', side: number, stride: number, base: string, alongK: boolean) => {
+    const groups = (side * bk) / 4;
+    const loads = Math.ceil(groups / T);
+    const hoist = loads <= 8;
+    const whole = groups === loads * T;
+    const slot = alongK ? [`e / ${bk / 4}`, `(e % ${bk / 4}) * 4`] : [`(e % ${side / 4}) * 4`, `e / ${side / 4}`];
+    const prep = `    var p${which}: array<vec4<i32>, ${loads}>;
+    for (var j = 0; j < ${loads}; j++) {
       let e = l + j * ${T};
-      pA[j] = prepA(c, m0 + ${slotA4[0]});
+      p${which}[j] = prep${which}(c, ${base} + ${slot[0]});
     }`;
-  const fillA4 = `    for (var j = 0; j < ${loadsA4}; j++) {
+    const fill = `    for (var j = 0; j < ${loads}; j++) {
       let e = l + j * ${T};
-      let s = ${slotA4[0]};
-      let kk = ${slotA4[1]};
+      let s = ${slot[0]};
+      let kk = ${slot[1]};
       let k = k0 + kk;
       var v = vec4<f32>(0.0);
-      if (${wholeA4 ? '' : `e < ${groupsA} && `}k < kEnd) { v = loadA4(c, ${hoistA4 ? 'pA[j]' : 'prepA(c, m0 + s)'}, k); }
-      ${wholeA4 ? '' : `if (e < ${groupsA}) `}{
+      if (${whole ? '' : `e < ${groups} && `}k < kEnd) { v = load${which}4(c, ${hoist ? `p${which}[j]` : `prep${which}(c, ${base} + s)`}, k); }
+      ${whole ? '' : `if (e < ${groups}) `}{
 ${
   alongK
-    ? each(4, (q) => `        As[((kk + ${q}) * ${SA} + s) / 4][((kk + ${q}) * ${SA} + s) % 4] = v[${q}];`)
-    : `        As[(kk * ${SA} + s) / 4] = v;`
+    ? each(4, (q) => `        ${which}s[((kk + ${q}) * ${stride} + s) / 4][((kk + ${q}) * ${stride} + s) % 4] = v[${q}];`)
+    : `        ${which}s[(kk * ${stride} + s) / 4] = v;`
 }
       }
     }`;
+    return { prep: hoist ? prep : '', fill };
+  };
+  const A4 = g.vecA ? quads('A', bm, SA, 'm0', g.aAlong === 'k') : null;
+  const B4 = g.vecB ? quads('B', bn, SB, 'n0', g.bAlong === 'k') : null;
   return `var<workgroup> As: array<vec4<f32>, ${(SA * bk) / 4}>;
 var<workgroup> Bs: array<vec4<f32>, ${(SB * bk) / 4}>;
 
@@ -156,8 +163,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) ng: vec3<
   let tx = l % ${bn / tn};
   let ty = l / ${bn / tn};
   for (var m0 = i32(wg.x) * ${bm}; m0 < c.rows; m0 += i32(ng.x) * ${bm}) {
-${g.vecA ? (hoistA4 ? prepA4 : '') : hoistA ? prep('A', loadsA, bm, 'm0', g.aAlong === 'k') : ''}
-${hoistB ? prep('B', loadsB, bn, 'n0', g.bAlong === 'k') : ''}
+${A4 ? A4.prep : hoistA ? prep('A', loadsA, bm, 'm0', g.aAlong === 'k') : ''}
+${B4 ? B4.prep : hoistB ? prep('B', loadsB, bn, 'n0', g.bAlong === 'k') : ''}
     var acc: array<vec4<f32>, ${tm * V}>;
 ${g.init ? `    for (var v = 0; v < ${V}${g.splits > 1 ? ' && split == 0' : ''}; v++) {
       let n = n0 + tx * ${tn} + 4 * v;
@@ -165,8 +172,8 @@ ${g.init ? `    for (var v = 0; v < ${V}${g.splits > 1 ? ' && split == 0' : ''};
       for (var i = 0; i < ${tm}; i++) { acc[i * ${V} + v] = start; }
     }` : ''}
     for (var k0 = kBegin; k0 < kEnd; k0 += ${bk}) {
-${g.vecA ? fillA4 : fill('A', loadsA, hoistA, bm, SA, 'm0', g.aAlong === 'k')}
-${fill('B', loadsB, hoistB, bn, SB, 'n0', g.bAlong === 'k')}
+${A4 ? A4.fill : fill('A', loadsA, hoistA, bm, SA, 'm0', g.aAlong === 'k')}
+${B4 ? B4.fill : fill('B', loadsB, hoistB, bn, SB, 'n0', g.bAlong === 'k')}
       workgroupBarrier();
       for (var kk = 0; kk < ${bk}; kk++) {
 ${each(tm / 4, (a) => `        let a${a} = As[(kk * ${SA} + ty * ${tm}) / 4 + ${a}];`)}
