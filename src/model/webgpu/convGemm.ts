@@ -69,7 +69,7 @@ fn loadA4(c: Cls, r: vec4<i32>, k: i32) -> vec4<f32> {
   return vec4<f32>(${read}(j), ${read}(j + 1), ${read}(j + 2), ${read}(j + 3));
 }`;
 
-/** `loadB` and `loadB4` (four consecutive along B's contiguous side: one address for four loads) over `addrB` (−1: a zero). */
+/** `loadB` and `loadB4` (four consecutive along B's contiguous side: one address for four loads) over `addrB`; prepB's `r.y` 0: a column past the end, zeros. */
 const readB = (read: string) => `fn loadB(c: Cls, r: vec4<i32>, k: i32) -> f32 {
   if (r.y == 0) { return 0.0; }
   return ${read}(addrB(c, r, k));

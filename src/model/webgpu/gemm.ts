@@ -93,37 +93,26 @@ export function gemmMain(g: GemmShape, t: Tile, scratch: string | null): string 
   if (bm % tm || bn % tn || tm % 4 || tn % 4) throw new Error(`tile ${bm}x${bn}/${tm}x${tn}: invocation blocks must divide the tile in fours`);
   const SA = strideOf(bm, g.aAlong === 'k');
   const SB = strideOf(bn, g.bAlong === 'k');
-  const loadsA = Math.ceil((bm * bk) / T);
-  const loadsB = Math.ceil((bn * bk) / T);
-  // rows (or columns) prepared once per workgroup tile when few; recomputed per slice when an invocation loads many
-  const hoistA = loadsA <= 8;
-  const hoistB = loadsB <= 8;
   const V = tn / 4;
-  /** Stages this invocation's share of a BK-deep slice of A or B into workgroup memory (a loop: small shaders compile fast). */
-  const fill = (which: 'A' | 'B', loads: number, hoist: boolean, side: number, stride: number, base: string, alongK: boolean) => {
-    const whole = side * bk === loads * T;
-    return `    for (var j = 0; j < ${loads}; j++) {
-      let e = l + j * ${T};
-      let s = ${alongK ? `e / ${bk}` : `e % ${side}`};
-      let kk = ${alongK ? `e % ${bk}` : `e / ${side}`};
-      let k = k0 + kk;
-      var v = 0.0;
-      if (${whole ? '' : `e < ${side * bk} && `}k < kEnd) { v = load${which}(c, ${hoist ? `p${which}[j]` : `prep${which}(c, ${base} + s)`}, k); }
-      ${whole ? '' : `if (e < ${side * bk}) `}{ ${which}s[(kk * ${stride} + s) / 4][(kk * ${stride} + s) % 4] = v; }
-    }`;
-  };
-  const prep = (which: 'A' | 'B', loads: number, side: number, base: string, alongK: boolean) => `    var p${which}: array<vec4<i32>, ${loads}>;
-    for (var j = 0; j < ${loads}; j++) {
-      let e = l + j * ${T};
-      p${which}[j] = prep${which}(c, ${base} + ${alongK ? `e / ${bk}` : `e % ${side}`});
-    }`;
-  /** The same in groups of four along the contiguous side (the family's `load${which}4`): four k of one row or column, or four rows or columns of one k. */
-  const quads = (which: 'A' | 'B', side: number, stride: number, base: string, alongK: boolean) => {
-    const groups = (side * bk) / 4;
+  /**
+   * Stages this invocation's share of a BK-deep slice of A or B into workgroup memory, `w` values a load along the
+   * contiguous side (4: the family's `load${which}4`, four k of one row or column, or four rows or columns of one k).
+   * `prep` is the rows (columns) prepared once per workgroup tile when an invocation loads few, recomputed per slice
+   * when it loads many; `fill` is the per-slice loop (a loop: small shaders compile fast).
+   */
+  const staging = (which: 'A' | 'B', side: number, stride: number, base: string, alongK: boolean, w: 1 | 4) => {
+    const groups = (side * bk) / w;
     const loads = Math.ceil(groups / T);
     const hoist = loads <= 8;
     const whole = groups === loads * T;
-    const slot = alongK ? [`e / ${bk / 4}`, `(e % ${bk / 4}) * 4`] : [`(e % ${side / 4}) * 4`, `e / ${side / 4}`];
+    const times = (x: string) => (w === 1 ? x : `(${x}) * ${w}`);
+    const slot = alongK ? [`e / ${bk / w}`, times(`e % ${bk / w}`)] : [times(`e % ${side / w}`), `e / ${side / w}`];
+    const store =
+      w === 1
+        ? `        ${which}s[(kk * ${stride} + s) / 4][(kk * ${stride} + s) % 4] = v;`
+        : alongK
+          ? each(4, (q) => `        ${which}s[((kk + ${q}) * ${stride} + s) / 4][((kk + ${q}) * ${stride} + s) % 4] = v[${q}];`)
+          : `        ${which}s[(kk * ${stride} + s) / 4] = v;`;
     const prep = `    var p${which}: array<vec4<i32>, ${loads}>;
     for (var j = 0; j < ${loads}; j++) {
       let e = l + j * ${T};
@@ -134,20 +123,16 @@ export function gemmMain(g: GemmShape, t: Tile, scratch: string | null): string 
       let s = ${slot[0]};
       let kk = ${slot[1]};
       let k = k0 + kk;
-      var v = vec4<f32>(0.0);
-      if (${whole ? '' : `e < ${groups} && `}k < kEnd) { v = load${which}4(c, ${hoist ? `p${which}[j]` : `prep${which}(c, ${base} + s)`}, k); }
+      var v = ${w === 1 ? '0.0' : 'vec4<f32>(0.0)'};
+      if (${whole ? '' : `e < ${groups} && `}k < kEnd) { v = load${which}${w === 1 ? '' : '4'}(c, ${hoist ? `p${which}[j]` : `prep${which}(c, ${base} + s)`}, k); }
       ${whole ? '' : `if (e < ${groups}) `}{
-${
-  alongK
-    ? each(4, (q) => `        ${which}s[((kk + ${q}) * ${stride} + s) / 4][((kk + ${q}) * ${stride} + s) % 4] = v[${q}];`)
-    : `        ${which}s[(kk * ${stride} + s) / 4] = v;`
-}
+${store}
       }
     }`;
     return { prep: hoist ? prep : '', fill };
   };
-  const A4 = g.vecA ? quads('A', bm, SA, 'm0', g.aAlong === 'k') : null;
-  const B4 = g.vecB ? quads('B', bn, SB, 'n0', g.bAlong === 'k') : null;
+  const A = staging('A', bm, SA, 'm0', g.aAlong === 'k', g.vecA ? 4 : 1);
+  const B = staging('B', bn, SB, 'n0', g.bAlong === 'k', g.vecB ? 4 : 1);
   return `var<workgroup> As: array<vec4<f32>, ${(SA * bk) / 4}>;
 var<workgroup> Bs: array<vec4<f32>, ${(SB * bk) / 4}>;
 
@@ -163,8 +148,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) ng: vec3<
   let tx = l % ${bn / tn};
   let ty = l / ${bn / tn};
   for (var m0 = i32(wg.x) * ${bm}; m0 < c.rows; m0 += i32(ng.x) * ${bm}) {
-${A4 ? A4.prep : hoistA ? prep('A', loadsA, bm, 'm0', g.aAlong === 'k') : ''}
-${B4 ? B4.prep : hoistB ? prep('B', loadsB, bn, 'n0', g.bAlong === 'k') : ''}
+${A.prep}
+${B.prep}
     var acc: array<vec4<f32>, ${tm * V}>;
 ${g.init ? `    for (var v = 0; v < ${V}${g.splits > 1 ? ' && split == 0' : ''}; v++) {
       let n = n0 + tx * ${tn} + 4 * v;
@@ -172,8 +157,8 @@ ${g.init ? `    for (var v = 0; v < ${V}${g.splits > 1 ? ' && split == 0' : ''};
       for (var i = 0; i < ${tm}; i++) { acc[i * ${V} + v] = start; }
     }` : ''}
     for (var k0 = kBegin; k0 < kEnd; k0 += ${bk}) {
-${A4 ? A4.fill : fill('A', loadsA, hoistA, bm, SA, 'm0', g.aAlong === 'k')}
-${B4 ? B4.fill : fill('B', loadsB, hoistB, bn, SB, 'n0', g.bAlong === 'k')}
+${A.fill}
+${B.fill}
       workgroupBarrier();
       for (var kk = 0; kk < ${bk}; kk++) {
 ${each(tm / 4, (a) => `        let a${a} = As[(kk * ${SA} + ty * ${tm}) / 4 + ${a}];`)}
