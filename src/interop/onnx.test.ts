@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import onnxProto from 'onnx-proto';
-import * as ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createGenerator } from '../model';
 import type { GeneratorOptions } from '../model';
@@ -94,6 +94,8 @@ const sessionOf = (model: tf.LayersModel, batchNorm?: BatchNormExport) =>
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
+  // one WASM thread: the models are tiny and vitest already runs test files side by side
+  ort.env.wasm.numThreads = 1;
 });
 
 describe('ONNX export runs in onnxruntime with our output (max |Δ| ≤ 1e-4)', () => {
