@@ -8,6 +8,17 @@ export interface SourceFile {
   role?: 'A' | 'B';
 }
 
+/** One image file of a dataset, read only when needed: a file the user gave, or an entry of a zip they gave. */
+export interface DataFile {
+  path: string;
+  role?: 'A' | 'B';
+  /** Its bytes (a zip entry is inflated, within bounds, each time). */
+  read(): Promise<Blob>;
+}
+
+/** A file the user handed over as a DataFile. */
+export const dataFileOf = (f: SourceFile): DataFile => ({ path: f.path, role: f.role, read: async () => f.blob });
+
 /** A file we could not use, and why, in words for the user. */
 export interface Problem {
   path: string;
@@ -45,4 +56,6 @@ export interface DatasetSummary {
    * as two unpaired domains (CycleGAN). Paired data: the number of pairs. Absent or 0: no choice to offer.
    */
   pairsByName?: number;
+  /** Training images not decoded yet: a background check decodes them all and lists what fails (0: all checked). */
+  unchecked: number;
 }

@@ -5,20 +5,26 @@
  * Wherever names pair, the layout says how many, so the page can offer the other mode.
  * Pure: works on paths (and, for A|B images, on sizes the caller read).
  */
-import type { Arrangement, Problem, SourceFile } from './dataset';
+import type { Arrangement, Problem } from './dataset';
+
+/** What the layout reads of a file: its path, and the domain input it came through. */
+export interface NamedFile {
+  path: string;
+  role?: 'A' | 'B';
+}
 
 export const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'webp', 'bmp', 'gif'] as const;
 
 /** The result: which files are training images of which domain, and which could not be used. */
-export interface Layout {
+export interface Layout<F extends NamedFile = NamedFile> {
   mode: 'pix2pix' | 'cycle_gan';
   arrangement: Arrangement;
   /** unaligned: domain A; paired: A of each pair; aligned: the A|B images. */
-  A: SourceFile[];
+  A: F[];
   /** unaligned: domain B; paired: B of each pair (same order as A); aligned: empty. */
-  B: SourceFile[];
+  B: F[];
   /** Held-out images (testA/testB/val/test), kept for previews. */
-  test: SourceFile[];
+  test: F[];
   problems: Problem[];
   ignored: number;
   /** Names A and B share, when enough do to train pix2pix on them (at least half the smaller domain); else 0. */
@@ -37,7 +43,7 @@ export class LayoutError extends Error {
 
 /** File order as a file browser shows it (2.png before 10.png), so thumbnails and previews follow the names. */
 const byName = (x: string, y: string) => x.localeCompare(y, 'en', { numeric: true });
-const sortedByPath = (files: SourceFile[]) => [...files].sort((x, y) => byName(x.path, y.path));
+const sortedByPath = <F extends NamedFile>(files: F[]) => [...files].sort((x, y) => byName(x.path, y.path));
 
 const segments = (path: string) => path.replace(/\\/g, '/').replace(/^\.?\//, '').split('/').filter(Boolean);
 const extension = (path: string) => /\.([^./]+)$/.exec(path)?.[1]?.toLowerCase() ?? '';
@@ -55,10 +61,10 @@ export function isHidden(path: string): boolean {
 export const isImagePath = (path: string): boolean => (IMAGE_EXTENSIONS as readonly string[]).includes(extension(path));
 
 /** Pairs A and B files by name (without extension); the rest are problems. */
-export function pairByName(a: SourceFile[], b: SourceFile[]): { A: SourceFile[]; B: SourceFile[]; problems: Problem[] } {
+export function pairByName<F extends NamedFile>(a: F[], b: F[]): { A: F[]; B: F[]; problems: Problem[] } {
   const problems: Problem[] = [];
-  const index = (files: SourceFile[], side: string) => {
-    const map = new Map<string, SourceFile>();
+  const index = (files: F[], side: string) => {
+    const map = new Map<string, F>();
     for (const f of files) {
       const key = stem(f.path);
       if (map.has(key)) problems.push({ path: f.path, reason: `duplicate name in ${side}: ${map.get(key)!.path} has the same name, so the pair is ambiguous` });
@@ -68,8 +74,8 @@ export function pairByName(a: SourceFile[], b: SourceFile[]): { A: SourceFile[];
   };
   const ia = index(a, 'A');
   const ib = index(b, 'B');
-  const A: SourceFile[] = [];
-  const B: SourceFile[] = [];
+  const A: F[] = [];
+  const B: F[] = [];
   for (const [key, fa] of [...ia].sort(([x], [y]) => byName(x, y))) {
     const fb = ib.get(key);
     if (fb) {
@@ -82,7 +88,7 @@ export function pairByName(a: SourceFile[], b: SourceFile[]): { A: SourceFile[];
 }
 
 /** How many names two lists share (each name once). */
-const sharedNames = (a: SourceFile[], b: SourceFile[]) => {
+const sharedNames = (a: NamedFile[], b: NamedFile[]) => {
   const names = new Set(a.map((f) => stem(f.path)));
   return new Set(b.map((f) => stem(f.path)).filter((n) => names.has(n))).size;
 };
@@ -105,10 +111,10 @@ export function looksSideBySide(sizes: ({ width: number; height: number } | null
  * Detects the layout. `override` forces the mode (the user's choice); an impossible override
  * (pix2pix on unpaired folders) throws with a message.
  */
-export function detectLayout(files: SourceFile[], override?: 'pix2pix' | 'cycle_gan'): Layout {
+export function detectLayout<F extends NamedFile>(files: F[], override?: 'pix2pix' | 'cycle_gan'): Layout<F> {
   const problems: Problem[] = [];
   let ignored = 0;
-  const images: SourceFile[] = [];
+  const images: F[] = [];
   for (const f of files) {
     if (isHidden(f.path)) ignored++;
     else if (!isImagePath(f.path)) {
@@ -125,11 +131,11 @@ export function detectLayout(files: SourceFile[], override?: 'pix2pix' | 'cycle_
 
   // Drop one top folder that holds everything (horse2zebra/trainA/..., facades/train/...).
   let depth = 0;
-  const top = (f: SourceFile) => segments(f.path)[depth];
+  const top = (f: F) => segments(f.path)[depth];
   const known = /^(train|val|test)[ab]?$/i;
   while (images.length && !known.test(top(images[0])) && images.every((f) => segments(f.path).length > depth + 1 && top(f) === top(images[0]))) depth++;
-  const folderOf = (f: SourceFile) => (segments(f.path).length > depth + 1 ? segments(f.path)[depth] : '');
-  const groups = new Map<string, SourceFile[]>();
+  const folderOf = (f: F) => (segments(f.path).length > depth + 1 ? segments(f.path)[depth] : '');
+  const groups = new Map<string, F[]>();
   for (const f of images) {
     const key = folderOf(f);
     groups.set(key, [...(groups.get(key) ?? []), f]);
@@ -169,7 +175,7 @@ export function detectLayout(files: SourceFile[], override?: 'pix2pix' | 'cycle_
 }
 
 /** Two domains: paired by name if most names match (pix2pix), else unaligned (CycleGAN); `mode` decides instead. */
-function twoDomains(a: SourceFile[], b: SourceFile[], test: SourceFile[], mode?: 'pix2pix' | 'cycle_gan'): Layout {
+function twoDomains<F extends NamedFile>(a: F[], b: F[], test: F[], mode?: 'pix2pix' | 'cycle_gan'): Layout<F> {
   const shared = sharedNames(a, b);
   const pairsByName = shared > 0 && shared * 2 >= Math.min(a.length, b.length) ? shared : 0;
   const paired = mode === 'pix2pix' || (mode === undefined && shared > 0 && shared >= 0.5 * Math.max(a.length, b.length));
@@ -182,8 +188,8 @@ function twoDomains(a: SourceFile[], b: SourceFile[], test: SourceFile[], mode?:
 }
 
 /** Adds the problems found so far and checks that something trainable is left. */
-function finish(layout: Omit<Layout, 'ignored'> & { ignored?: number }, problems: Problem[], ignored: number): Layout {
-  const result: Layout = { ...layout, problems: [...problems, ...layout.problems], ignored };
+function finish<F extends NamedFile>(layout: Omit<Layout<F>, 'ignored'> & { ignored?: number }, problems: Problem[], ignored: number): Layout<F> {
+  const result: Layout<F> = { ...layout, problems: [...problems, ...layout.problems], ignored };
   if (result.arrangement === 'aligned' && result.A.length === 0) {
     throw new LayoutError('no images to train on: the dataset has no image files', result.problems);
   }

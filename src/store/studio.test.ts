@@ -8,7 +8,7 @@ import type { BackendReport } from '../worker/backend';
 const initial = useStudio.getState();
 beforeEach(() => useStudio.setState(initial, true));
 
-const summary = (mode: 'pix2pix' | 'cycle_gan'): DatasetSummary => ({ name: 'd', mode, arrangement: mode === 'pix2pix' ? 'aligned' : 'unaligned', countA: 3, countB: 3, testCount: 0, problems: [], ignored: 0 });
+const summary = (mode: 'pix2pix' | 'cycle_gan'): DatasetSummary => ({ name: 'd', mode, arrangement: mode === 'pix2pix' ? 'aligned' : 'unaligned', countA: 3, countB: 3, testCount: 0, problems: [], ignored: 0, unchecked: 0 });
 const progress = (firstStep: number, values: Record<string, number[]>) =>
   ({ type: 'progress', step: firstStep + Object.values(values)[0].length - 1, epoch: 1, epochs: 2, totalSteps: 100, lr: 2e-4, stepsPerSecond: 3, losses: { firstStep, values } }) as const;
 

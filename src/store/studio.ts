@@ -244,6 +244,11 @@ export const useStudio = create<StudioState>((set, get) => ({
       }
       case 'loadProgress':
         return set({ loading: { done: event.done, total: event.total } });
+      case 'datasetUpdate': {
+        const d = get().dataset;
+        if (!d) return;
+        return set({ dataset: { ...d, countA: event.countA, countB: event.countB, unchecked: event.unchecked, problems: event.problems.length ? [...d.problems, ...event.problems] : d.problems } });
+      }
       case 'loadFailed': {
         const { type: _type, ...failure } = event;
         return set({ dataset: null, thumbnails: null, loading: null, loadFailure: failure });

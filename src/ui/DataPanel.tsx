@@ -96,6 +96,10 @@ export function DataPanel({ client }: { client: TrainingClient }) {
           Dataset folder
           <input type="file" multiple aria-label="Dataset folder" {...{ webkitdirectory: '' }} onChange={(e) => e.target.files && loadWhole(fromFileList(e.target.files))} />
         </label>
+        <label>
+          Dataset zip
+          <input type="file" accept=".zip,application/zip" aria-label="Dataset zip" onChange={(e) => e.target.files && loadWhole(fromFileList(e.target.files))} />
+        </label>
       </div>
       {waitingFor && (
         <p className="pending-hint" role="status" data-testid="pending">
@@ -117,7 +121,7 @@ export function DataPanel({ client }: { client: TrainingClient }) {
       </div>
       {loading && loading.total > 0 && (
         <p>
-          Decoding {loading.done} / {loading.total}… <progress value={loading.done} max={loading.total} />
+          Reading the first images {loading.done} / {loading.total}… <progress value={loading.done} max={loading.total} />
         </p>
       )}
       {showFailure && (
@@ -151,6 +155,12 @@ export function DataPanel({ client }: { client: TrainingClient }) {
             {dataset.testCount > 0 && `, ${dataset.testCount} held out`}
             {dataset.ignored > 0 && `; ${dataset.ignored} hidden ${dataset.ignored === 1 ? 'file' : 'files'} skipped`}
           </p>
+          {dataset.unchecked > 0 && (
+            <p className="muted small" data-testid="checking">
+              Checking every image in the background: {dataset.unchecked.toLocaleString('en')} left. Any that cannot be used are listed below and
+              skipped; you can start now.
+            </p>
+          )}
           {lastFiles && <PairingOffer dataset={dataset} onChoose={(mode) => load(lastFiles, mode)} />}
           {thumbnails && <Thumbnails dataset={dataset} thumbnails={thumbnails} />}
           {browsing ? (
@@ -249,7 +259,8 @@ function Browser({ client, dataset, onClose }: { client: TrainingClient; dataset
   const [domain, setDomain] = useState<'A' | 'B'>('A');
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<ThumbnailPage | null>(null);
-  const total = domain === 'A' ? dataset.countA : dataset.countB;
+  // the worker pages over every file (an unusable one shows grey), so its total counts them all
+  const total = page?.total ?? (domain === 'A' ? dataset.countA : dataset.countB);
   const pages = Math.max(1, Math.ceil(total / PAGE));
   const at = Math.floor(offset / PAGE) + 1;
 
@@ -262,7 +273,8 @@ function Browser({ client, dataset, onClose }: { client: TrainingClient; dataset
     return () => {
       off();
     };
-  }, [client, domain, offset, dataset]);
+    // the background check updates the summary many times: a page is asked for again only for another dataset
+  }, [client, domain, offset, dataset.name]);
 
   const go = (d: 'A' | 'B', o: number) => {
     setDomain(d);

@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { detectLayout } from '../data/layout';
 import { LoadFailed, loadDataset, readArchives, resizeRgb, targetSize } from './datasetLoader';
 import { DATA_DEFAULTS } from '../data/preprocess';
+import { DecodedCache } from './decodedCache';
+
+const hooks = () => ({ cache: new DecodedCache(), onProblem: () => {}, onProgress: () => {} });
 
 const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47]);
 
@@ -57,24 +60,24 @@ const failure = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as
 describe('ordinary photos or side-by-side A|B images', () => {
   it('eight loose square photos are one domain, not A|B pairs to cut in half', async () => {
     const files = Array.from({ length: 8 }, (_, i) => ({ path: `photo_000${i}.png`, blob: pngHeader(64, 64) }));
-    const e = await failure(loadDataset({ kind: 'files', files }, DATA_DEFAULTS, () => {}));
+    const e = await failure(loadDataset({ kind: 'files', files }, DATA_DEFAULTS, hooks()));
     expect(e).toBeInstanceOf(LoadFailed);
     expect(e!.message).toBe('these 8 images look like one domain of ordinary photos, not side-by-side A|B pairs (twice as wide as tall): pick the other domain');
     expect(e!.oneDomain).toEqual({ images: 8 });
   });
   it('a train/ folder of 2:1 images goes on to be split (and here fails only at decoding)', async () => {
     const files = [0, 1].map((i) => ({ path: `facades/train/${i}.png`, blob: pngHeader(512, 256) }));
-    const e = await failure(loadDataset({ kind: 'files', files }, DATA_DEFAULTS, () => {}));
+    const e = await failure(loadDataset({ kind: 'files', files }, DATA_DEFAULTS, hooks()));
     expect(e!.oneDomain).toBeNull();
     expect(e!.message).toMatch(/none of the images of the dataset could be used/);
   });
   it('asking for pix2pix splits even square images (the user said so)', async () => {
     const files = [{ path: 'a.png', blob: pngHeader(64, 64) }];
-    const e = await failure(loadDataset({ kind: 'files', files, mode: 'pix2pix' }, DATA_DEFAULTS, () => {}));
+    const e = await failure(loadDataset({ kind: 'files', files, mode: 'pix2pix' }, DATA_DEFAULTS, hooks()));
     expect(e!.oneDomain).toBeNull();
   });
   it('a layout that cannot train is a LoadFailed with the archive problems', async () => {
-    const e = await failure(loadDataset({ kind: 'files', files: [{ path: 'd/trainA/1.png', blob: pngHeader(64, 64) }, { path: 'd/x.zip', blob: new Blob([png]) }] }, DATA_DEFAULTS, () => {}));
+    const e = await failure(loadDataset({ kind: 'files', files: [{ path: 'd/trainA/1.png', blob: pngHeader(64, 64) }, { path: 'd/x.zip', blob: new Blob([png]) }] }, DATA_DEFAULTS, hooks()));
     expect(e).toBeInstanceOf(LoadFailed);
     expect(e!.message).toMatch(/domain B has no images/);
     expect(e!.problems.map((p) => p.path)).toEqual(['d/x.zip']);

@@ -1,7 +1,9 @@
-/** Turns what the user handed us (files, a zip, a demo name) into decoded training images, listing what failed. */
-import { unzipSync } from 'fflate';
-import type { DatasetSummary, Problem, SourceFile } from '../data/dataset';
-import { DEMOS } from '../data/dataset';
+/**
+ * Turns what the user handed us (files, a zip, a demo name) into a dataset whose images are decoded when needed:
+ * a zip's directory is read, its entries stay in the file; the first images are decoded for thumbnails and previews.
+ */
+import type { DataFile, DatasetSummary, Problem, SourceFile } from '../data/dataset';
+import { DEMOS, dataFileOf } from '../data/dataset';
 import { datasetName } from '../data/datasetName';
 import { decodeImage } from '../data/decode';
 import { generateDemo } from '../data/demos';
@@ -10,19 +12,20 @@ import { readImageSize } from '../data/imageSize';
 import { detectLayout, LayoutError, looksSideBySide } from '../data/layout';
 import { minimumSide, resizedSize } from '../data/preprocess';
 import type { DataOptions } from '../data/preprocess';
+import { readZipDirectory, readZipEntry } from '../data/zipArchive';
+import type { DecodedCache } from './decodedCache';
+import { DomainImages } from './domainImages';
 import type { DataSource } from './protocol';
 
-/** Decoded images at the size training needs (the reference's resize already applied). */
+/** A dataset ready to train on: its images are decoded by the step that needs them. */
 export interface LoadedDataset {
   summary: DatasetSummary;
   /** unaligned/paired: domain A; aligned: the A|B images. */
-  A: RgbImage[];
-  B: RgbImage[];
+  A: DomainImages;
+  /** unaligned/paired: domain B (paired: B[i] is A[i]'s pair); aligned: null. */
+  B: DomainImages | null;
   aligned: boolean;
-  /** The file (path) each image of A and B came from, in the same order. */
-  namesA: string[];
-  namesB: string[];
-  /** A few held-out (or first) images per domain for previews, same form as A / B. */
+  /** A few held-out (or first) images per domain for previews, decoded once. */
   previewA: RgbImage[];
   previewB: RgbImage[];
 }
@@ -43,25 +46,25 @@ export class LoadFailed extends Error {
 const MIN_SIDE = 16;
 /** How many images' headers are read to tell side-by-side A|B images from ordinary photos. */
 const SIZE_SAMPLE = 12;
+/** Thumbnails the dataset event carries per domain. */
+export const FIRST_THUMBNAILS = 8;
+/** Height of a thumbnail, in pixels. */
+export const THUMBNAIL_HEIGHT = 48;
 
 /** The name a source is shown by. */
 export const sourceName = (source: DataSource): string => (source.kind === 'demo' ? DEMOS[source.name].title : datasetName(source.files));
 
-/** Reads zips (async, because blobs are) and returns the flat list of files. */
-export async function readArchives(files: SourceFile[]): Promise<{ files: SourceFile[]; problems: Problem[] }> {
-  const out: SourceFile[] = [];
+/** Reads zips' directories (their entries are read when needed) and returns the flat list of files. */
+export async function readArchives(files: SourceFile[]): Promise<{ files: DataFile[]; problems: Problem[] }> {
+  const out: DataFile[] = [];
   const problems: Problem[] = [];
   for (const f of files) {
     if (!/\.zip$/i.test(f.path)) {
-      out.push(f);
+      out.push(dataFileOf(f));
       continue;
     }
     try {
-      const entries = unzipSync(new Uint8Array(await f.blob.arrayBuffer()));
-      for (const [path, bytes] of Object.entries(entries)) {
-        if (path.endsWith('/')) continue; // folder entry
-        out.push({ path, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]), role: f.role });
-      }
+      for (const entry of await readZipDirectory(f.blob)) out.push({ path: entry.path, role: f.role, read: () => readZipEntry(f.blob, entry) });
     } catch (e) {
       problems.push({ path: f.path, reason: `not a readable zip archive (${e instanceof Error ? e.message : String(e)})` });
     }
@@ -69,32 +72,40 @@ export async function readArchives(files: SourceFile[]): Promise<{ files: Source
   return { files: out, problems };
 }
 
-/** Loads a dataset: layout, decoding with per-file problems, demo generation. */
-export async function loadDataset(source: DataSource, data: DataOptions, onProgress: (done: number, total: number) => void): Promise<LoadedDataset> {
+/** Where the loader reports: images found unusable at any time, and how far the first decodes are. */
+export interface LoadHooks {
+  cache: DecodedCache;
+  onProblem(p: Problem): void;
+  onProgress(done: number, total: number): void;
+}
+
+/** Loads a dataset: layout, the first decodes (thumbnails, previews), demo generation. Unusable files go to `onProblem`. */
+export async function loadDataset(source: DataSource, data: DataOptions, hooks: LoadHooks): Promise<LoadedDataset> {
   if (source.kind === 'demo') {
     const demo = generateDemo(source.name);
     const aligned = DEMOS[source.name].mode === 'pix2pix';
     const fit = (list: RgbImage[], half: boolean) => list.map((im) => resizeRgb(im, targetSize(im.width, im.height, data, half)));
-    const A = fit(demo.A, aligned);
-    const B = fit(demo.B, false);
+    const imagesA = fit(demo.A, aligned);
+    const imagesB = fit(demo.B, false);
+    const A = new DomainImages(imagesA.map((_, i) => `${aligned ? 'pair' : 'A'} ${i + 1}`), async (i) => imagesA[i], hooks.cache, 'A');
+    const B = aligned ? null : new DomainImages(imagesB.map((_, i) => `B ${i + 1}`), async (i) => imagesB[i], hooks.cache, 'B');
     return {
       summary: {
         name: DEMOS[source.name].title,
         mode: DEMOS[source.name].mode,
         arrangement: aligned ? 'aligned' : 'unaligned',
         countA: A.length,
-        countB: aligned ? A.length : B.length,
+        countB: aligned ? A.length : B!.length,
         testCount: 0,
         problems: [],
         ignored: 0,
+        unchecked: 0,
       },
       A,
       B,
       aligned,
-      namesA: A.map((_, i) => `${aligned ? 'pair' : 'A'} ${i + 1}`),
-      namesB: B.map((_, i) => `B ${i + 1}`),
-      previewA: A.slice(0, 4),
-      previewB: aligned ? [] : B.slice(0, 4),
+      previewA: imagesA.slice(0, 4),
+      previewB: aligned ? [] : imagesB.slice(0, 4),
     };
   }
   const archive = await readArchives(source.files);
@@ -115,64 +126,89 @@ export async function loadDataset(source: DataSource, data: DataOptions, onProgr
       { images: n },
     );
   }
-  const total = layout.A.length + layout.B.length + Math.min(layout.test.length, 8);
-  let done = 0;
-  const decodeAll = async (list: SourceFile[], half: boolean, limit = Infinity) => {
-    const images: (RgbImage | null)[] = [];
-    for (const f of list.slice(0, limit)) {
-      images.push(await decodeOne(f, data, half, problems));
-      if (++done % 8 === 0 || done === total) onProgress(done, total);
-    }
-    return images;
+  const paired = layout.arrangement === 'paired';
+  const filesA = layout.A;
+  const filesB = layout.B;
+  const report = (p: Problem) => {
+    problems.push(p);
+    hooks.onProblem(p);
   };
-  let A = await decodeAll(layout.A, aligned);
-  let B = await decodeAll(layout.B, false);
-  let filesA = layout.A;
-  let filesB = layout.B;
-  if (layout.arrangement === 'paired') {
-    // a pair lives or dies together
-    const keep = A.map((a, i) => a !== null && B[i] !== null);
-    keep.forEach((k, i) => {
-      if (!k && A[i] && !B[i]) problems.push({ path: layout.A[i].path, reason: `its pair ${layout.B[i].path} could not be used` });
-      if (!k && B[i] && !A[i]) problems.push({ path: layout.B[i].path, reason: `its pair ${layout.A[i].path} could not be used` });
+  const decoder = (list: DataFile[], half: boolean) => (i: number, small: boolean) => decodeFile(list[i], data, half, small);
+  // a pair lives or dies together
+  let A: DomainImages;
+  let B: DomainImages | null = null;
+  A = new DomainImages(filesA.map((f) => f.path), decoder(filesA, aligned), hooks.cache, 'A', (p, i) => {
+    report(p);
+    if (paired) B?.markBad(i, `its pair ${filesA[i].path} could not be used`);
+  });
+  if (!aligned) {
+    B = new DomainImages(filesB.map((f) => f.path), decoder(filesB, false), hooks.cache, 'B', (p, i) => {
+      report(p);
+      if (paired) A.markBad(i, `its pair ${filesB[i].path} could not be used`);
     });
-    A = A.filter((_, i) => keep[i]);
-    B = B.filter((_, i) => keep[i]);
-    filesA = filesA.filter((_, i) => keep[i]);
-    filesB = filesB.filter((_, i) => keep[i]);
   }
-  const okA = A.filter((x): x is RgbImage => x !== null);
-  const okB = B.filter((x): x is RgbImage => x !== null);
-  const namesA = filesA.filter((_, i) => A[i] !== null).map((f) => f.path);
-  const namesB = filesB.filter((_, i) => B[i] !== null).map((f) => f.path);
   const testA = layout.test.filter((f) => !/testb|\/b\//i.test(f.path));
   const testB = layout.test.filter((f) => /testb/i.test(f.path));
-  const previewA = (await decodeAll(testA, aligned, 4)).filter((x): x is RgbImage => x !== null);
-  const previewB = (await decodeAll(testB, false, 4)).filter((x): x is RgbImage => x !== null);
-  if (okA.length === 0 || (!aligned && okB.length === 0)) {
-    const side = okA.length === 0 ? 'A' : 'B';
+  const total = FIRST_THUMBNAILS * (aligned ? 1 : 2) + Math.min(testA.length, 4) + Math.min(testB.length, 4);
+  let done = 0;
+  const tick = () => hooks.onProgress(++done, total);
+  // the first usable images: thumbnails now, and proof that the domain has any
+  const firstA = await firstUsable(A, paired ? B : null, tick);
+  const firstB = B && !paired ? await firstUsable(B, null, tick) : firstA;
+  const previews = async (list: DataFile[], half: boolean) => {
+    const out: RgbImage[] = [];
+    for (const f of list.slice(0, 4)) {
+      try {
+        out.push(await decodeFile(f, data, half, false));
+      } catch (e) {
+        problems.push({ path: f.path, reason: e instanceof Error ? e.message : String(e) });
+      }
+      tick();
+    }
+    return out;
+  };
+  const previewA = await previews(testA, aligned);
+  const previewB = await previews(testB, false);
+  if (firstA.length === 0 || (B && firstB.length === 0)) {
+    const side = firstA.length === 0 ? 'A' : 'B';
     throw new LoadFailed(`none of the images of ${aligned ? 'the dataset' : `domain ${side}`} could be used (see the list of problems)`, problems);
   }
+  const trainingImages = async (d: DomainImages, first: number[]) => Promise.all(first.slice(0, 4).map((i) => d.image(i)));
   return {
     summary: {
       name: datasetName(source.files),
       mode: layout.mode,
       arrangement: layout.arrangement,
-      countA: okA.length,
-      countB: aligned ? okA.length : okB.length,
+      countA: A.usable,
+      countB: aligned ? A.usable : B!.usable,
       testCount: layout.test.length,
       problems,
       ignored: layout.ignored,
-      pairsByName: layout.arrangement === 'paired' ? okA.length : layout.pairsByName,
+      pairsByName: paired ? A.usable : layout.pairsByName,
+      unchecked: 0,
     },
-    A: okA,
-    B: okB,
+    A,
+    B,
     aligned,
-    namesA,
-    namesB,
-    previewA: previewA.length ? previewA : okA.slice(0, 4),
-    previewB: aligned ? [] : previewB.length ? previewB : okB.slice(0, 4),
+    previewA: previewA.length ? previewA : await trainingImages(A, firstA),
+    previewB: aligned ? [] : previewB.length ? previewB : await trainingImages(B!, firstB),
   };
+}
+
+/** Indices of the first few images that decode (for pairs: both halves of the pair), trying on until some do or none are left. */
+async function firstUsable(d: DomainImages, pairs: DomainImages | null, tick: () => void): Promise<number[]> {
+  const found: number[] = [];
+  for (let i = 0; i < d.length && found.length < FIRST_THUMBNAILS; i++) {
+    try {
+      await d.image(i);
+      if (pairs) await pairs.image(i);
+      found.push(i);
+      tick();
+    } catch {
+      // listed through onProblem; the next one is tried
+    }
+  }
+  return found;
 }
 
 /** The size an image is decoded to: the preprocessing's resize applied (to each half for A|B images). */
@@ -182,7 +218,8 @@ export function targetSize(width: number, height: number, data: DataOptions, hal
   return { width: s.width * 2, height: s.height };
 }
 
-async function decodeOne(f: SourceFile, data: DataOptions, half: boolean, problems: Problem[]): Promise<RgbImage | null> {
+/** Decodes one file at the size training needs (or thumbnail-small); throws the reason it cannot be used. */
+export async function decodeFile(f: DataFile, data: DataOptions, half: boolean, small: boolean): Promise<RgbImage> {
   const check = (w: number, h: number): string | null => {
     if (half && w % 2 === 1) return `odd width (${w} px): a side-by-side A|B image needs an even width`;
     const side = Math.min(half ? Math.floor(w / 2) : w, h);
@@ -190,30 +227,29 @@ async function decodeOne(f: SourceFile, data: DataOptions, half: boolean, proble
     if (side < need) return `too small (${half ? Math.floor(w / 2) : w}×${h}${half ? ' per half' : ''}): needs at least ${need} px per side${minimumSide(data) ? ' for --preprocess crop' : ''}`;
     return null;
   };
-  try {
-    let original: { width: number; height: number } | null = null;
-    const image = await decodeImage(f.blob, (w, h) => {
-      original = { width: w, height: h };
-      const problem = check(w, h);
-      if (problem) throw Object.assign(new Error(problem), { userFacing: true });
-      return targetSize(w, h, data, half);
-    });
-    if (!original) {
-      const problem = check(image.width, image.height);
-      if (problem) throw new Error(problem);
-    }
-    return image;
-  } catch (e) {
-    problems.push({ path: f.path, reason: e instanceof Error ? e.message : String(e) });
-    return null;
+  const size = (w: number, h: number) => {
+    if (!small) return targetSize(w, h, data, half);
+    return { width: Math.max(1, Math.round((w * THUMBNAIL_HEIGHT) / h)), height: THUMBNAIL_HEIGHT };
+  };
+  let original: { width: number; height: number } | null = null;
+  const image = await decodeImage(await f.read(), (w, h) => {
+    original = { width: w, height: h };
+    const problem = check(w, h);
+    if (problem) throw Object.assign(new Error(problem), { userFacing: true });
+    return size(w, h);
+  });
+  if (!original) {
+    const problem = check(image.width, image.height);
+    if (problem) throw new Error(problem);
   }
+  return image;
 }
 
 /** Image sizes from the headers of a few files spread over the list (null where the header is unknown). */
-async function sampleSizes(files: SourceFile[]): Promise<({ width: number; height: number } | null)[]> {
+async function sampleSizes(files: DataFile[]): Promise<({ width: number; height: number } | null)[]> {
   const step = Math.max(1, files.length / SIZE_SAMPLE);
   const sample = Array.from({ length: Math.min(files.length, SIZE_SAMPLE) }, (_, i) => files[Math.floor(i * step)]);
-  return Promise.all(sample.map(async (f) => readImageSize(new Uint8Array(await f.blob.slice(0, 256 * 1024).arrayBuffer()))));
+  return Promise.all(sample.map(async (f) => readImageSize(new Uint8Array(await (await f.read().catch(() => new Blob([]))).slice(0, 256 * 1024).arrayBuffer()))));
 }
 
 /** Nearest-neighbour resize of an RGB image (demos only: they are drawn at about the right size). */

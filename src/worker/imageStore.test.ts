@@ -31,7 +31,6 @@ describe('ImageStore cuts', () => {
       expect(sum[0]).toBeLessThan(1e-6);
       tf.dispose([a, b]);
     }
-    store.dispose();
   });
   it('a flip mirrors the crop; pixels map to [-1, 1]', async () => {
     const store = new ImageStore([{ width: 2, height: 1, data: new Uint8Array([0, 0, 0, 255, 255, 255]) }]);
@@ -40,12 +39,10 @@ describe('ImageStore cuts', () => {
     expect(Array.from(await plain.data())).toEqual([-1, -1, -1, 1, 1, 1]);
     expect(Array.from(await flipped.data())).toEqual([1, 1, 1, -1, -1, -1]);
     tf.dispose([plain, flipped]);
-    store.dispose();
   });
   it('plans never ask to resize again (images are decoded at the resized size)', () => {
     const store = new ImageStore([alignedImage(8, 8)]);
     expect(store.plan(0, 'left', DATA_DEFAULTS, Math.random).resize).toBeNull();
     expect(planPreprocess(8, 8, DATA_DEFAULTS, Math.random).resize).not.toBeNull();
-    store.dispose();
   });
 });

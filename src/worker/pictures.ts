@@ -1,7 +1,8 @@
 /** Pictures that cross the worker boundary: thumbnails of decoded images, tensors to RGBA and back. */
 import * as tf from '@tensorflow/tfjs';
 import type { RgbImage } from '../data/demos';
-import { resizeRgb } from './datasetLoader';
+import { resizeRgb, THUMBNAIL_HEIGHT } from './datasetLoader';
+import type { DomainImages } from './domainImages';
 import type { LoadedDataset } from './datasetLoader';
 import { bytesToUnit } from './imageStore';
 import type { Picture, Thumbnail } from './protocol';
@@ -11,7 +12,7 @@ export const MAX_THUMBNAILS = 96;
 
 /** A small RGBA copy of an image (48 px high) for the data panel. */
 export function thumbnail(im: RgbImage): Picture {
-  const small = resizeRgb(im, { width: Math.max(1, Math.round((im.width * 48) / im.height)), height: 48 });
+  const small = resizeRgb(im, { width: Math.max(1, Math.round((im.width * THUMBNAIL_HEIGHT) / im.height)), height: THUMBNAIL_HEIGHT });
   const data = new Uint8ClampedArray(small.width * small.height * 4);
   for (let i = 0, j = 0; i < small.data.length; i += 3, j += 4) {
     data[j] = small.data[i];
@@ -36,26 +37,40 @@ export function halves(p: Picture): [Picture, Picture] {
 /** Aligned and paired data are shown as pairs. */
 const inPairs = (d: LoadedDataset) => d.aligned || d.summary.arrangement === 'paired';
 
-/** Thumbnails of a dataset from `offset`: one domain's images, or (aligned and paired data) A beside its B. */
-export function thumbnailPage(d: LoadedDataset, domain: 'A' | 'B', offset: number, count: number): { total: number; items: Thumbnail[] } {
+/** A grey stand-in for an image that turned out unusable, so a page keeps its places. */
+const blank = (): Picture => ({ width: THUMBNAIL_HEIGHT, height: THUMBNAIL_HEIGHT, data: new Uint8ClampedArray(THUMBNAIL_HEIGHT * THUMBNAIL_HEIGHT * 4).fill(128) });
+
+/** Thumbnails of a dataset from `offset`, decoded now: one domain's images, or (aligned and paired data) A beside its B. */
+export async function thumbnailPage(d: LoadedDataset, domain: 'A' | 'B', offset: number, count: number): Promise<{ total: number; items: Thumbnail[] }> {
   const pairs = inPairs(d);
-  const images = domain === 'B' && !pairs ? d.B : d.A;
-  const names = domain === 'B' && !pairs ? d.namesB : d.namesA;
+  const images = domain === 'B' && !pairs ? d.B! : d.A;
   const from = Math.max(0, Math.floor(offset));
   const to = Math.min(images.length, from + Math.max(0, Math.min(MAX_THUMBNAILS, Math.floor(count))));
+  const small = (dom: DomainImages, i: number) => dom.small(i).then(thumbnail, blank);
   const items: Thumbnail[] = [];
   for (let i = from; i < to; i++) {
-    const pictures = d.aligned ? halves(thumbnail(images[i])) : pairs ? [thumbnail(d.A[i]), thumbnail(d.B[i])] : [thumbnail(images[i])];
-    items.push({ name: names[i], pictures });
+    const pictures = d.aligned ? halves(await small(images, i)) : pairs ? [await small(d.A, i), await small(d.B!, i)] : [await small(images, i)];
+    items.push({ name: images.names[i], pictures });
   }
   return { total: images.length, items };
 }
 
-/** The first few thumbnails of each domain, as the dataset event carries them (pairs: A[i] beside B[i]). */
-export function firstThumbnails(d: LoadedDataset, count: number): { A: Picture[]; B: Picture[] } {
-  const A = thumbnailPage(d, 'A', 0, count).items;
-  if (inPairs(d)) return { A: A.map((t) => t.pictures[0]), B: A.map((t) => t.pictures[1]) };
-  return { A: A.map((t) => t.pictures[0]), B: thumbnailPage(d, 'B', 0, count).items.map((t) => t.pictures[0]) };
+/** The first few usable thumbnails of each domain, as the dataset event carries them (pairs: A[i] beside B[i]). */
+export async function firstThumbnails(d: LoadedDataset, count: number): Promise<{ A: Picture[]; B: Picture[] }> {
+  const first = async (dom: DomainImages, partner: DomainImages | null) => {
+    const out: Picture[][] = [];
+    for (let i = 0; i < dom.length && out.length < count; i++) {
+      if (!dom.known(i) || dom.bad.has(i) || (partner && (!partner.known(i) || partner.bad.has(i)))) continue;
+      const a = thumbnail(await dom.small(i));
+      out.push(d.aligned ? halves(a) : partner ? [a, thumbnail(await partner.small(i))] : [a]);
+    }
+    return out;
+  };
+  if (inPairs(d)) {
+    const list = await first(d.A, d.aligned ? null : d.B);
+    return { A: list.map((p) => p[0]), B: list.map((p) => p[1]) };
+  }
+  return { A: (await first(d.A, null)).map((p) => p[0]), B: (await first(d.B!, null)).map((p) => p[0]) };
 }
 
 /** NHWC [1, H, W, 3] tensors in [-1, 1] to RGBA pictures. */

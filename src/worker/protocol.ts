@@ -158,6 +158,8 @@ export type WorkerEvent =
   /** `thumbnails`: the first few of each domain; for pairs (aligned or paired data) A[i] and B[i] are one pair. */
   | { type: 'dataset'; summary: DatasetSummary; thumbnails?: { A: Picture[]; B: Picture[] } }
   | { type: 'loadProgress'; done: number; total: number }
+  /** What the background check (or a step) found since: counts of usable images, images left to check, new problems. */
+  | { type: 'datasetUpdate'; countA: number; countB: number; unchecked: number; problems: Problem[] }
   /** A load gave nothing to train on; nothing is loaded now (the previous dataset is gone too). */
   | {
       type: 'loadFailed';

@@ -20,7 +20,7 @@ import type { Checkpoint } from './checkpointStore';
 import { DataFeed } from './dataFeed';
 import { loadGenerator, saveGenerators, translatePicture } from './generators';
 import type { ImportedGenerator } from './generators';
-import { LoadFailed, sourceName } from './datasetLoader';
+import { FIRST_THUMBNAILS, LoadFailed, sourceName } from './datasetLoader';
 import { firstThumbnails, thumbnailPage } from './pictures';
 import { previewRows } from './previews';
 import type { BackendChoice, DataSource, EngineChoice, ExportFormat, LossChunk, Picture, ReferenceSummary, RunConfig, RunState, WorkerEvent } from './protocol';
@@ -87,9 +87,12 @@ export class Session {
     this.setState('loading');
     try {
       const dataset = await this.feed.load(source, data, (done, total) => this.post({ type: 'loadProgress', done, total }));
-      const thumbnails = firstThumbnails(dataset, 8);
+      const thumbnails = await firstThumbnails(dataset, FIRST_THUMBNAILS);
+      dataset.summary.unchecked = dataset.A.length + (dataset.B?.length ?? 0) - dataset.A.knownCount - (dataset.B?.knownCount ?? 0);
       this.post({ type: 'dataset', summary: dataset.summary, thumbnails }, [...thumbnails.A, ...thumbnails.B].map((p) => p.data.buffer));
       this.setState('ready');
+      // the rest of the images are decoded once in the background, listing the unusable ones as they are found
+      void this.feed.check((u) => this.post({ type: 'datasetUpdate', ...u })).catch((e: unknown) => this.post({ type: 'error', message: `checking the images: ${e instanceof Error ? e.message : String(e)}`, recoverable: true }));
     } catch (e) {
       const failure = e instanceof LoadFailed ? e : new LoadFailed(e instanceof Error ? e.message : String(e));
       this.feed.drop();
@@ -109,10 +112,10 @@ export class Session {
   }
 
   /** A page of the loaded dataset's thumbnails. */
-  thumbnails(domain: 'A' | 'B', offset: number, count: number): void {
+  async thumbnails(domain: 'A' | 'B', offset: number, count: number): Promise<void> {
     const d = this.feed.dataset;
     if (!d) throw new Error('no dataset loaded: load one first');
-    const page = thumbnailPage(d, domain, offset, count);
+    const page = await thumbnailPage(d, domain, offset, count);
     this.post({ type: 'thumbnailPage', domain, offset, ...page }, page.items.flatMap((t) => t.pictures.map((p) => p.data.buffer)));
   }
 
@@ -173,7 +176,7 @@ export class Session {
     this.config = config;
     this.trainer = createTrainer(config.train);
     this.engine = new StepEngine(this.trainer, this.engineChoice, (report) => this.post({ type: 'engine', report }));
-    this.feed.useStores(this.feed.makeStores());
+    this.feed.shuffle(); // a fresh epoch order for the run
     return this.trainer;
   }
 
@@ -185,15 +188,12 @@ export class Session {
     await switchBackend(backend);
     const t = createTrainer(config.train);
     const engine = new StepEngine(t, this.engineChoice);
-    const stores = this.feed.makeStores();
     this.feed.shuffle(); // a fresh order: the next run starts its epoch anew anyway
     try {
-      return await timeOneStep(engine.step, () => this.feed.nextBatch(config, stores), { warmUp: true, budgetMs, cancelled });
+      return await timeOneStep(engine.step, () => this.feed.nextBatch(config), { warmUp: true, budgetMs, cancelled });
     } finally {
       engine.dispose();
       t.dispose();
-      stores.A.dispose();
-      stores.B?.dispose();
     }
   }
 
@@ -247,7 +247,8 @@ export class Session {
       preview: () => this.preview(),
       checkpointIfDue: (epochEnded: boolean) => this.checkpointIfDue(epochEnded),
     };
-    const end = await trainingLoop(host);
+    this.feed.paceCheck(true); // the background check takes one image per step while the run trains
+    const end = await trainingLoop(host).finally(() => this.feed.paceCheck(false));
     switch (end.kind) {
       case 'stopped':
         return; // whoever outdated the loop sets the state
@@ -509,6 +510,6 @@ export class Session {
   async dispose(): Promise<void> {
     await this.disposeTrainer();
     this.reference.dispose();
-    this.feed.disposeStores();
+    this.feed.drop();
   }
 }

@@ -5,7 +5,7 @@ import { StepEngine } from './stepEngine';
 import { timeOneStep } from './stepTiming';
 
 describe('timing one training step', () => {
-  const batch = () => ({ a: tf.randomUniform([1, 32, 32, 3], -1, 1) as tf.Tensor4D, b: tf.randomUniform([1, 32, 32, 3], -1, 1) as tf.Tensor4D });
+  const batch = async () => ({ a: tf.randomUniform([1, 32, 32, 3], -1, 1) as tf.Tensor4D, b: tf.randomUniform([1, 32, 32, 3], -1, 1) as tf.Tensor4D });
 
   it('gives the time of one step after a warm-up, or null past its budget or once cancelled, and leaks nothing', async () => {
     await tf.setBackend('cpu');

@@ -5,11 +5,11 @@ import type { BenchResult } from './benchmark';
 import type { StepFn } from './stepEngine';
 
 /** Makes one step's input batches. */
-export type Batch = () => { a: tf.Tensor4D; b: tf.Tensor4D };
+export type Batch = () => Promise<{ a: tf.Tensor4D; b: tf.Tensor4D }>;
 
 /** One training step (a StepEngine's, or TF.js's), awaited until its losses are read back (for timing, not for the training loop). */
 export async function awaitedStep(step: StepFn, batch: Batch): Promise<void> {
-  const { a, b } = batch();
+  const { a, b } = await batch();
   let packed: tf.Tensor1D;
   try {
     packed = await step(a, b);

@@ -58,6 +58,8 @@ export async function trainingLoop(h: LoopHost): Promise<LoopEnd> {
       type: 'progress', step: t.step, epoch: t.epoch, epochs: totalEpochs(t.config), totalSteps: total, lr: t.lr,
       stepsPerSecond: stepsSinceReport / elapsed, losses: chunk,
     });
+    // an image found unusable by this step's batch is listed at once, the check may be long done
+    if (h.feed.hasNews) h.post({ type: 'datasetUpdate', ...h.feed.update() });
     lastReport = performance.now();
     stepsSinceReport = 0;
     return chunk;
@@ -65,7 +67,7 @@ export async function trainingLoop(h: LoopHost): Promise<LoopEnd> {
   try {
     while (!h.outdated() && h.stepsLeft > 0 && t.step < total) {
       const c = h.config();
-      const { a, b } = h.feed.nextBatch(c);
+      const { a, b } = await h.feed.nextBatch(c);
       try {
         pending.push(await h.step(a, b));
       } finally {
