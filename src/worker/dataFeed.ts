@@ -2,7 +2,7 @@
  * The run's data inside the worker: the loaded dataset and each step's batch in the reference's order (an epoch
  * walks A in a shuffled order; CycleGAN's B is drawn at random). Images are decoded when a batch needs them, through
  * a bounded cache, and the next batches are fetched while this one trains. A background check decodes the rest
- * (one image per step while training) so that unusable files are listed early; one found late is skipped.
+ * (within 5% of the time while training) so that unusable files are listed early; one found late is skipped.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Problem } from '../data/dataset';
@@ -18,6 +18,10 @@ import type { DataSource, RunConfig } from './protocol';
 
 /** Images fetched ahead of the step that uses them (at least two batches). */
 const PREFETCH_IMAGES = 8;
+/** The share of training time the background check may take while a run trains (its decodes are mostly off-thread). */
+const CHECK_SHARE = 0.05;
+/** At most this much check time saved up (a long pause between steps is no licence for a burst). */
+const CHECK_SHARE_CAP_MS = 50;
 /** Draws of another image before a batch gives up on a dataset whose images keep failing. */
 const MAX_SUBSTITUTES = 64;
 
@@ -58,6 +62,9 @@ export class DataFeed {
   /** Resolves the background check's wait for the next step, while training paces it. */
   private paced: (() => void) | null = null;
   private pacing = false;
+  /** While training, the milliseconds the background check may still spend: a share of each step's time. */
+  private checkAllowance = 0;
+  private lastBatchAt = 0;
   private generation = 0;
 
   /** Reads a dataset's layout and first images; the previous one stays until the new one has loaded (on failure, `drop` it). */
@@ -145,6 +152,9 @@ export class DataFeed {
       const inNext = this.epochStep + s >= steps;
       this.planned.set(k, this.plan(k, inNext ? this.next! : this.order, (this.epochStep + s) % steps, c));
     }
+    const now = performance.now();
+    if (this.lastBatchAt) this.checkAllowance = Math.min(CHECK_SHARE_CAP_MS, this.checkAllowance + CHECK_SHARE * (now - this.lastBatchAt));
+    this.lastBatchAt = now;
     this.paced?.();
     const images = await current.ready;
     return tf.tidy(() => {
@@ -220,7 +230,7 @@ export class DataFeed {
 
   /**
    * Decodes every image once in the background, listing the unusable ones (`update` is told what changed, at most
-   * every `everyMs`). While a run trains it takes one image per step; otherwise as fast as decoding goes.
+   * every `everyMs`). While a run trains it takes at most 5% of the time; otherwise as fast as decoding goes.
    */
   async check(update: (u: DataUpdate) => void, everyMs = 250): Promise<void> {
     const d = this.dataset;
@@ -238,10 +248,12 @@ export class DataFeed {
       for (let i = 0; i < dom.length; i++) {
         if (this.checking !== mine) return;
         if (dom.known(i)) continue;
-        if (this.pacing) await new Promise<void>((r) => (this.paced = r));
+        while (this.pacing && this.checkAllowance <= 0) await new Promise<void>((r) => (this.paced = r));
         this.paced = null;
         if (this.checking !== mine) return;
+        const t0 = performance.now();
         await dom.image(i, false).catch(() => undefined);
+        if (this.pacing) this.checkAllowance -= performance.now() - t0;
         tell(false);
       }
     }
@@ -251,9 +263,11 @@ export class DataFeed {
     }
   }
 
-  /** While a run trains, the background check decodes one image per step (true), else freely (false). */
+  /** While a run trains, the background check takes a small share of its time (true), else goes freely (false). */
   paceCheck(on: boolean): void {
     this.pacing = on;
+    this.checkAllowance = 0;
+    this.lastBatchAt = 0;
     if (!on) this.paced?.();
   }
 

@@ -247,7 +247,7 @@ export class Session {
       preview: () => this.preview(),
       checkpointIfDue: (epochEnded: boolean) => this.checkpointIfDue(epochEnded),
     };
-    this.feed.paceCheck(true); // the background check takes one image per step while the run trains
+    this.feed.paceCheck(true); // the background check takes a small share of the time while the run trains
     const end = await trainingLoop(host).finally(() => this.feed.paceCheck(false));
     switch (end.kind) {
       case 'stopped':
