@@ -26,6 +26,8 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 export function DataPanel({ client }: { client: TrainingClient }) {
   const dataset = useStudio((s) => s.dataset);
   const loading = useStudio((s) => s.loading);
+  /** Files found so far while a dropped folder is walked (null: no walk going on). */
+  const [walked, setWalked] = useState<number | null>(null);
   const thumbnails = useStudio((s) => s.thumbnails);
   const failure = useStudio((s) => s.loadFailure);
   const [pending, setPending] = useState<Domains>({ A: [], B: [] });
@@ -53,7 +55,12 @@ export function DataPanel({ client }: { client: TrainingClient }) {
   const onDrop = async (e: DragEvent) => {
     e.preventDefault();
     setOver(false);
-    loadWhole(await fromDataTransfer(e.dataTransfer));
+    setWalked(0);
+    try {
+      loadWhole(await fromDataTransfer(e.dataTransfer, undefined, setWalked));
+    } finally {
+      setWalked(null);
+    }
   };
 
   // Ordinary photos given as a whole dataset are one domain: they become Domain A, and the panel asks for B.
@@ -119,6 +126,7 @@ export function DataPanel({ client }: { client: TrainingClient }) {
       >
         Drop a dataset here: a .zip (like horse2zebra.zip or facades), folders, or images
       </div>
+      {walked !== null && <p data-testid="walking">Reading the folder: {walked.toLocaleString('en')} files so far…</p>}
       {loading && loading.total > 0 && (
         <p>
           Reading the first images {loading.done} / {loading.total}… <progress value={loading.done} max={loading.total} />
