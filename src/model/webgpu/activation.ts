@@ -40,9 +40,9 @@ export function activationForward(kind: Activation, n: number): Kernel {
   return {
     name: `${kind} forward`,
     key: `act-fwd-${kind}-${n}`,
-    bindings: ['read', 'read_write'],
+    bindings: ['read', 'write'],
     workgroups: groupsFor(n),
-    source: `${declareBindings(['read', 'read_write'])}
+    source: `${declareBindings(['read', 'write'])}
 ${MAIN_1D}
   if (i >= ${n}u) { return; }
   b1[i] = ${activate(kind, 'b0[i]')};
@@ -55,9 +55,9 @@ export function activationBackward(kind: Activation, n: number): Kernel {
   return {
     name: `${kind} backward`,
     key: `act-bwd-${kind}-${n}`,
-    bindings: ['read', 'read', 'read_write'],
+    bindings: ['read', 'read', 'write'],
     workgroups: groupsFor(n),
-    source: `${declareBindings(['read', 'read', 'read_write'])}
+    source: `${declareBindings(['read', 'read', 'write'])}
 ${MAIN_1D}
   if (i >= ${n}u) { return; }
   let y = b0[i];

@@ -206,9 +206,9 @@ function mirrorFold(s: Conv2dSpec): Kernel {
   return {
     name: `conv2d input gradient mirrors ${key(s)}`,
     key: `conv2d-dx-fold-${key(s)}`,
-    bindings: ['read', 'read_write'],
+    bindings: ['read', 'write'],
     workgroups: groupsFor(count),
-    source: `${declareBindings(['read', 'read_write'])}
+    source: `${declareBindings(['read', 'write'])}
 ${prelude(s)}
 ${MAIN_1D}
   if (i >= ${count}u) { return; }
@@ -259,7 +259,7 @@ export function conv2dBackwardFilter(s: Conv2dSpec, config?: GemmConfig): Op {
 export function conv2dBackwardBias(s: Conv2dSpec): Kernel {
   check(s);
   const act = s.activation !== 'none';
-  const bindings: Access[] = act ? ['read', 'read', 'read_write'] : ['read', 'read_write'];
+  const bindings: Access[] = act ? ['read', 'read', 'write'] : ['read', 'write'];
   const [dy, db] = act ? ['b1', 'b2'] : ['b0', 'b1'];
   const { outHeight, outWidth } = conv2dOutputSize(s);
   return {

@@ -88,7 +88,7 @@ const configKey = (c: GemmConfig) => `${c.tile}${c.splits && c.splits > 1 ? `-k$
  * [class][part][row][col], the first part starting at the bias, and a second kernel sums them through `storeC`.
  */
 function gemmOp(name: string, key: string, io: Io, cls: string, loads: string, g: GemmShape, t: Tile, config: GemmConfig): Op {
-  const bindings: Access[] = [...Array(io.inputs).fill('read'), 'read_write'];
+  const bindings: Access[] = [...Array(io.inputs).fill('read'), 'write'];
   const out = `b${io.inputs}`;
   const split = g.splits > 1;
   const tag = configKey({ ...config, splits: g.splits });
@@ -110,9 +110,9 @@ ${gemmMain({ ...g, init: !!io.init }, t, split ? out : null)}`,
   const sum: Kernel = {
     name: `${name}: sum of ${g.splits} parts`,
     key: `${key}-sum${g.splits}`,
-    bindings: ['read', 'read_write'],
+    bindings: ['read', 'write'],
     workgroups: groupsFor(count),
-    source: `${declareBindings(['read', 'read_write'])}
+    source: `${declareBindings(['read', 'write'])}
 ${io.store('b1')}
 ${cls}
 ${MAIN_1D}

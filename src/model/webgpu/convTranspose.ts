@@ -169,7 +169,7 @@ export function convTransposeBackwardBias(spec: ConvTransposeSpec): Kernel {
   const r = resolve(spec);
   const g = gradFn(r.activation, 0);
   const db = `b${g.bindings.length}`;
-  const bindings: Access[] = [...g.bindings, 'read_write'];
+  const bindings: Access[] = [...g.bindings, 'write'];
   return {
     name: `convTranspose${r.kernel} bias gradient`,
     key: `tconv-db-${keyOf(r)}`,

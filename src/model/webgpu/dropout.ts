@@ -43,7 +43,7 @@ export function dropoutMask(seed: number, n: number, rate = DROPOUT_RATE): Float
 /** Bindings: b0 the seeds (u32, declared apart), then f32 input and output. */
 function dropoutKernel(name: string, n: number, slot: number, rate: number): Kernel {
   if (!(rate >= 0 && rate < 1)) throw new Error(`dropout rate ${rate} is outside [0, 1)`);
-  const bindings: Access[] = ['read', 'read', 'read_write'];
+  const bindings: Access[] = ['read', 'read', 'write'];
   const floats = declareBindings(bindings).split('\n').slice(1).join('\n');
   return {
     name,

@@ -4,8 +4,12 @@
  * uniforms: a kernel made for one layer's shapes needs none, so replaying it writes nothing per dispatch.
  */
 
-/** How a kernel uses one of its storage buffers (binding i is `@group(0) @binding(i)`). */
-export type Access = 'read' | 'read_write';
+/**
+ * How a kernel uses one of its storage buffers (binding i is `@group(0) @binding(i)`): `write` stores the values it
+ * covers without reading what the buffer held (declared read_write in WGSL, which has no write-only storage), which
+ * lets a step's memory plan give the buffer memory whose earlier contents are dead; `read_write` may read them.
+ */
+export type Access = 'read' | 'read_write' | 'write';
 
 export interface Kernel {
   /** What it computes, for profiles and error messages. */
@@ -50,7 +54,7 @@ export function groupsFor(n: number): [number, number, number] {
 
 /** WGSL declarations of the storage bindings, named b0, b1, ... with their access, as f32 arrays. */
 export function declareBindings(bindings: Access[]): string {
-  return bindings.map((a, i) => `@group(0) @binding(${i}) var<storage, ${a}> b${i}: array<f32>;`).join('\n');
+  return bindings.map((a, i) => `@group(0) @binding(${i}) var<storage, ${a === 'read' ? 'read' : 'read_write'}> b${i}: array<f32>;`).join('\n');
 }
 
 /** The flat thread index of a one-dimensional kernel (see groupsFor), and its entry point's header. */

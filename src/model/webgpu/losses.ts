@@ -7,7 +7,7 @@
  */
 import type { GanMode } from '../options';
 import { declareBindings, f32Literal, groupsFor, MAIN_1D } from './kernel';
-import type { Kernel } from './kernel';
+import type { Access, Kernel } from './kernel';
 
 /** Where a loss value goes: its weight, its slot in the losses buffer, and whether it adds to the slot or replaces it. */
 export interface LossSlot {
@@ -58,7 +58,7 @@ function ganSlope(mode: GanMode, real: boolean, x: string): string {
 
 /** A one-workgroup kernel: sums `term(i)` over n elements, then writes or adds sum · weight / n into the slot. */
 function reduceKernel(name: string, key: string, n: number, inputs: number, term: string, out: LossSlot, helpers = ''): Kernel {
-  const bindings = [...Array<'read'>(inputs).fill('read'), 'read_write' as const];
+  const bindings: Access[] = [...Array<Access>(inputs).fill('read'), out.accumulate ? 'read_write' : 'write'];
   const loss = `b${inputs}`;
   const previous = out.accumulate ? `${loss}[${out.slot}u]` : '0.0';
   return {
@@ -91,7 +91,7 @@ fn main(@builtin(local_invocation_index) l: u32) {
  * binding.
  */
 function gradientKernel(name: string, key: string, n: number, inputs: number, prologue: string, slope: string, out: GradientOutput, to = 0): Kernel {
-  const bindings = [...Array<'read'>(inputs).fill('read'), 'read_write' as const];
+  const bindings: Access[] = [...Array<Access>(inputs).fill('read'), out.accumulate ? 'read_write' : 'write'];
   const grad = `b${inputs}[${to}u + i]`;
   const previous = out.accumulate ? `${grad} + ` : '';
   return {

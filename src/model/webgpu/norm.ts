@@ -111,7 +111,7 @@ export function normStatistics(kind: NormKind, s: NormShape, o: StatisticsOption
   const momentum = o.momentum ?? BATCH_MOMENTUM;
   const running = o.running ?? false;
   if (running && kind !== 'batch') throw new Error('instance norm keeps no running statistics');
-  const bindings: Access[] = running ? ['read', 'read_write', 'read_write', 'read_write'] : ['read', 'read_write'];
+  const bindings: Access[] = running ? ['read', 'write', 'read_write', 'read_write'] : ['read', 'write'];
   const update = running
     ? `
     let m = b2[g];
@@ -146,7 +146,7 @@ export function normStatistics(kind: NormKind, s: NormShape, o: StatisticsOption
  */
 export function normApply(kind: NormKind, s: NormShape, act: Activation): Kernel {
   const count = s.n * s.h * s.w * s.c;
-  const bindings: Access[] = kind === 'instance' ? ['read', 'read', 'read_write'] : ['read', 'read', 'read', 'read', 'read_write'];
+  const bindings: Access[] = kind === 'instance' ? ['read', 'read', 'write'] : ['read', 'read', 'read', 'read', 'write'];
   const out = `b${bindings.length - 1}`;
   return {
     name: `${kind} norm ${act} apply`,
@@ -178,9 +178,9 @@ export function normBackward(kind: NormKind, s: NormShape, act: Activation, o: B
   const accumulate = o.accumulate ?? false;
   if (accumulate && kind !== 'batch') throw new Error('instance norm has no parameters to accumulate gradients for');
   const batch = kind === 'batch';
-  const bindings: Access[] = batch
-    ? ['read', 'read', 'read', 'read', 'read', 'read_write', 'read_write', 'read_write']
-    : ['read', 'read', 'read', 'read_write'];
+  // dgamma and dbeta are read back only when accumulating
+  const sums: Access = accumulate ? 'read_write' : 'write';
+  const bindings: Access[] = batch ? ['read', 'read', 'read', 'read', 'read', 'write', sums, sums] : ['read', 'read', 'read', 'write'];
   const [dy, dx] = batch ? ['b4', 'b5'] : ['b2', 'b3'];
   // For batch norm g is the channel, so gamma and beta index by g.
   const z = batch ? 'b2[g] * xhat + b3[g]' : 'xhat';

@@ -38,7 +38,7 @@ export function applyToSlices(kind: NormKind | 'none', s: NormShape, outputs: Sl
   for (const o of outputs) checkSlice('applyToSlices', s, o.slice);
   const count = s.n * s.h * s.w * s.c;
   const inputs: Access[] = kind === 'none' ? ['read'] : kind === 'instance' ? ['read', 'read'] : ['read', 'read', 'read', 'read'];
-  const bindings: Access[] = [...inputs, ...outputs.map((): Access => 'read_write')];
+  const bindings: Access[] = [...inputs, ...outputs.map((): Access => 'write')];
   const writes = outputs
     .map((o, k) => `  b${inputs.length + k}[p * ${o.slice.total}u + ${o.slice.offset}u + c] = ${activate(o.act, 'z')};`)
     .join('\n');
@@ -66,7 +66,7 @@ ${writes}
 export function copyFromSlice(s: NormShape, slice: Slice, act: Activation = 'none'): Kernel {
   checkSlice('copyFromSlice', s, slice);
   const count = s.n * s.h * s.w * s.c;
-  const bindings: Access[] = act === 'none' ? ['read', 'read_write'] : ['read', 'read', 'read_write'];
+  const bindings: Access[] = act === 'none' ? ['read', 'write'] : ['read', 'read', 'write'];
   const out = `b${bindings.length - 1}`;
   const slope = act === 'none' ? '' : ` * ${slopeFromOutput(act, 'b1[j]')}`;
   return {
@@ -92,7 +92,7 @@ ${MAIN_1D}
 export function downGradient(s: NormShape, total: number): Kernel {
   checkSlice('downGradient', s, { total, offset: 0 });
   const count = s.n * s.h * s.w * s.c;
-  const bindings: Access[] = ['read', 'read', 'read', 'read_write'];
+  const bindings: Access[] = ['read', 'read', 'read', 'write'];
   return {
     name: 'U-Net down value gradient',
     key: `unet-down-grad-${shapeKey(s)}-o${total}`,

@@ -20,7 +20,7 @@ export interface RangeCopy {
 export function copyRange(r: RangeCopy): Kernel {
   const k = r.from.length;
   if (k < 1 || k > 2) throw new Error(`copyRange sums one or two sources, not ${k}`);
-  const bindings: Access[] = [...Array<Access>(k).fill('read'), 'read_write'];
+  const bindings: Access[] = [...Array<Access>(k).fill('read'), r.accumulate ? 'read_write' : 'write'];
   const dst = `b${k}`;
   const terms = r.from.map((o, j) => `b${j}[${o}u + i]`).join(' + ');
   return {
@@ -39,7 +39,7 @@ ${MAIN_1D}
 /** NHWC concat along channels of two tensors of `pixels` pixels: b0 a (ca channels), b1 b (cb), b2 out (ca + cb). */
 export function concatChannels(pixels: number, ca: number, cb: number): Kernel {
   const c = ca + cb;
-  const bindings: Access[] = ['read', 'read', 'read_write'];
+  const bindings: Access[] = ['read', 'read', 'write'];
   return {
     name: `concat ${ca} + ${cb} channels`,
     key: `concat-channels-${pixels}-${ca}-${cb}`,
@@ -60,7 +60,7 @@ ${MAIN_1D}
  * channels: b0 source, b1 destination (G's share of the gradient of D's concat(A, G(A)) input).
  */
 export function sliceChannels(pixels: number, c: number, first: number, count: number, accumulate: boolean): Kernel {
-  const bindings: Access[] = ['read', 'read_write'];
+  const bindings: Access[] = ['read', accumulate ? 'read_write' : 'write'];
   return {
     name: `channels ${first}..${first + count - 1} of ${c}${accumulate ? ', added' : ''}`,
     key: `slice-channels-${pixels}-${c}-${first}-${count}-${accumulate ? 'add' : 'set'}`,
@@ -92,7 +92,7 @@ export function gatherGradients(sizes: number[], offsets: number[], sources: num
   const out: GatherDispatch[] = [];
   for (let first = 0; first < sizes.length; first += perDispatch) {
     const variables = sizes.slice(first, first + perDispatch).map((_, j) => first + j);
-    const bindings: Access[] = [...Array<Access>(variables.length * sources).fill('read'), 'read_write'];
+    const bindings: Access[] = [...Array<Access>(variables.length * sources).fill('read'), 'write'];
     const flat = `b${variables.length * sources}`;
     let end = 0;
     const branches = variables.map((v, j) => {
