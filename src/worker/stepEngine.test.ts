@@ -117,6 +117,7 @@ describe('the step engine on WebGPU', () => {
     const refused = (t: Trainer): CompiledStep => ({
       dispatches: 1,
       shape: [1, 32, 32],
+      memory: { unshared: 4, own: 4, shared: 0, total: 4, buffers: 1, gpuBuffers: 1 },
       run: () => {
         t.optimizers.G.advance();
         t.optimizers.D.advance();

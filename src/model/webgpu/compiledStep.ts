@@ -4,13 +4,21 @@
  * What both steps share: their contract, the copy of a batch into the plan, and the losses read back as a tensor.
  */
 import * as tf from '@tensorflow/tfjs';
-import { flushTfjs, tensorBuffer } from './gpu';
+import { flushTfjs, tensorBuffer, webgpuDevice } from './gpu';
+import { assignMemory, buildWith, dryRecord, memoryTesting, recordBuild, StepBuffers } from './memory';
+import type { MemoryLayout } from './memory';
+import { Plan } from './plan';
+
+/** What a compiled step's plans allocate, counted in its dry build (memory.ts): bytes and buffers. */
+export type StepMemory = Pick<MemoryLayout, 'unshared' | 'own' | 'shared' | 'total' | 'buffers' | 'gpuBuffers'>;
 
 export interface CompiledStep {
   /** Dispatches one step replays. */
   readonly dispatches: number;
   /** The [batch, height, width] it was built for (the inputs' shapes without channels). */
   readonly shape: readonly [number, number, number];
+  /** The GPU memory its plans hold (not the variables or Adam's moments, which are TF.js's). */
+  readonly memory: StepMemory;
   /**
    * One training step on NHWC float32 batches in [-1, 1] on the webgpu backend; updates the trainer's variables and
    * optimizer state and counts its step. Returns the losses in the trainer's `lossNames` order (the caller disposes).
@@ -28,12 +36,14 @@ export class UnsupportedStep extends Error {}
 /** Something a step builds and must free: a network plan, a plan, their buffers. */
 type Owned = { dispose(): void };
 
-/**
- * Builds a step with `own`, which keeps what the build makes so that the step's `dispose` frees it all; a build that
- * throws frees what it had made, and its error becomes an UnsupportedStep (the caller falls back and shows why).
- */
-export function ownedBuild(build: (own: <T extends Owned>(part: T) => T) => Omit<CompiledStep, 'dispose'>): CompiledStep {
-  const parts: Owned[] = [];
+/** A step's build: `own` keeps what it makes, so that the step's `dispose` frees it all. */
+type Build = (own: <T extends Owned>(part: T) => T) => Omit<CompiledStep, 'dispose' | 'memory'>;
+
+const unsupported = (e: unknown): UnsupportedStep => (e instanceof UnsupportedStep ? e : new UnsupportedStep(e instanceof Error ? e.message : String(e)));
+
+/** Runs `build` once; a build that throws frees what it had made (and `first`), and its error becomes an UnsupportedStep. */
+function buildOnce(build: Build, first: Owned[] = []): Omit<CompiledStep, 'memory'> {
+  const parts: Owned[] = [...first];
   const own = <T extends Owned>(part: T): T => {
     parts.push(part);
     return part;
@@ -43,8 +53,39 @@ export function ownedBuild(build: (own: <T extends Owned>(part: T) => T) => Omit
     return { ...step, dispose: () => parts.splice(0).forEach((p) => p.dispose()) };
   } catch (e) {
     parts.forEach((p) => p.dispose());
-    throw e instanceof UnsupportedStep ? e : new UnsupportedStep(e instanceof Error ? e.message : String(e));
+    throw unsupported(e);
   }
+}
+
+/** The figures of a layout that a step reports. */
+const memoryOf = (l: MemoryLayout): StepMemory => ({ unshared: l.unshared, own: l.own, shared: l.shared, total: l.total, buffers: l.buffers, gpuBuffers: l.gpuBuffers });
+
+/**
+ * Builds a step twice: dry, on a stand-in device, to learn its buffers and their lifetimes (memory.ts), then for real
+ * with buffers whose lifetimes do not overlap sharing memory. Inside another dry build (the tuner's, a memory count)
+ * it builds once, into that record. A build that throws frees what it had made, and its error becomes an
+ * UnsupportedStep (the caller falls back and shows why).
+ */
+export function ownedBuild(build: Build): CompiledStep {
+  if (dryRecord()) return { ...buildOnce(build), memory: memoryOf(assignMemory(dryRecord()!)) };
+  const device = webgpuDevice();
+  let record;
+  try {
+    record = recordBuild(device.limits, () => buildOnce(build).dispose());
+  } catch (e) {
+    throw unsupported(e);
+  }
+  const layout = assignMemory(record);
+  const buffers = new StepBuffers(device, record, layout, (n) => (Plan.liveBuffers += n));
+  const step = buildWith(buffers, () => buildOnce(build, [buffers]));
+  try {
+    buffers.finish();
+  } catch (e) {
+    step.dispose();
+    throw unsupported(e);
+  }
+  if (memoryTesting.poison) buffers.poison();
+  return { ...step, memory: memoryOf(layout) };
 }
 
 /** Throws unless both batches have the [batch, height, width] a step was built for (before the step changes anything). */

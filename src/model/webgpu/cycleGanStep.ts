@@ -22,6 +22,7 @@ import { BoundTensors, tensorBuffer, webgpuDevice } from './gpu';
 import { ganLossGradient, ganLossValue, l1LossGradient, l1LossValue } from './losses';
 import { OptimizerPlan } from './optimizerPlan';
 import { Plan } from './plan';
+import { keepAcrossSteps } from './memory';
 import { copyRange } from './wiring';
 
 /** Slots of the losses buffer: CYCLE_GAN_LOSSES's order. */
@@ -138,6 +139,9 @@ export function compileCycleGanStep(trainer: CycleGanTrainer, batch: number, hei
     const logitsB = dBForG.outputShape.reduce((a, b) => a * b);
     const fake = { B: madeAt('fake_B'), A: madeAt('fake_A') };
     const fakeCount = { B: batch * pixels * c.output_nc, A: batch * pixels * c.input_nc };
+    // what run() writes before the plans, moves between them (the pools) and reads after: memory of their own
+    keepAcrossSteps(...passes.flatMap((p) => [p.plan.input, p.plan.seeds]), real.A, real.B, fake.A.pass.plan.output, fake.B.pass.plan.output);
+    keepAcrossSteps(dAFake.input, dBFake.input, losses, optG.params, optD.params);
 
     const g = own(new Plan(device));
     // forward: each pass after copying in the fakes it takes (its real segments are copied in before the step)

@@ -3,6 +3,7 @@
  * what we submit runs after what TF.js has recorded. These are the backend's own (untyped) members, named here once.
  */
 import * as tf from '@tensorflow/tfjs';
+import { dryRecord } from './memory';
 
 /** The parts of TF.js's WebGPUBackend that plans use. */
 interface BackendInternals {
@@ -24,11 +25,13 @@ export function webgpuBackend(): BackendInternals {
 export const webgpuAdapterInfo = (): Partial<Record<'vendor' | 'architecture' | 'device' | 'description', string>> =>
   (tf.backend() as unknown as { adapterInfo?: Partial<Record<'vendor' | 'architecture' | 'device' | 'description', string>> }).adapterInfo ?? {};
 
-/** The device TF.js's webgpu backend runs on. */
-export const webgpuDevice = (): GPUDevice => webgpuBackend().device;
+/** The device TF.js's webgpu backend runs on; in a dry build, its stand-in (memory.ts). */
+export const webgpuDevice = (): GPUDevice => dryRecord()?.device ?? webgpuBackend().device;
 
-/** The GPU buffer holding a tensor's values (uploaded first if they still live on the CPU). */
+/** The GPU buffer holding a tensor's values (uploaded first if they still live on the CPU); in a dry build, a token for it. */
 export function tensorBuffer(t: tf.Tensor): GPUBuffer {
+  const record = dryRecord();
+  if (record) return record.tensor(t, t.size * 4);
   const b = webgpuBackend();
   b.uploadToGPU(t.dataId);
   const resource = b.tensorMap.get(t.dataId)?.resource;

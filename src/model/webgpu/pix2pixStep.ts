@@ -16,6 +16,7 @@ import { BoundTensors, webgpuDevice } from './gpu';
 import { ganLossGradient, ganLossValue, l1LossGradient, l1LossValue } from './losses';
 import { OptimizerPlan } from './optimizerPlan';
 import { Plan } from './plan';
+import { keepAcrossSteps } from './memory';
 import { concatChannels, copyRange, sliceChannels } from './wiring';
 
 /** Slots of the losses buffer: PIX2PIX_LOSSES's order. */
@@ -46,6 +47,8 @@ export function compilePix2pixStep(trainer: Pix2PixTrainer, batch: number, heigh
     const optG = new OptimizerPlan(store, trainer.optimizers.G, 'netG');
     const logits = dFake.outputShape.reduce((a, b) => a * b);
     const mode = c.gan_mode;
+    // what run() writes before the plan and reads after it: memory of their own
+    keepAcrossSteps(netG.input, realB, netG.seeds, losses, optD.params, optG.params);
 
     const plan = own(new Plan(device));
     // fake_B = netG(real_A); real_A is netG's input buffer

@@ -5,6 +5,7 @@
  */
 import type { Kernel, Op } from './kernel';
 import { flushTfjs } from './gpu';
+import { bufferBytes, dryRecord, laidOut } from './memory';
 
 interface Dispatch {
   name: string;
@@ -41,8 +42,10 @@ export async function precompile(device: GPUDevice, kernels: Kernel[]): Promise<
 export class Plan {
   /** Buffers made by plans and not yet destroyed, in this thread: tests check that disposed steps leave none. */
   static liveBuffers = 0;
-  /** While true (the tuner's dry build), plans record nothing and compile nothing: only the ops asked for matter. */
-  static dry = false;
+  /** True during a dry build (the tuner's, a step's memory count): plans make tokens, compile nothing, record bindings. */
+  static get dry(): boolean {
+    return dryRecord() !== null;
+  }
   private readonly pipelines: Map<string, GPUComputePipeline>;
   private readonly owned: GPUBuffer[] = [];
   private readonly list: Dispatch[] = [];
@@ -55,9 +58,17 @@ export class Plan {
     this.pipelines = pipelines;
   }
 
-  /** A zeroed float32 buffer of `count` values that the plan owns (destroyed with it). */
+  /**
+   * A float32 buffer of `count` values: zeroed and owned by the plan (destroyed with it), except in a step's builds,
+   * where the dry build records a token and the laid-out build takes the memory assigned to it (see memory.ts).
+   */
   buffer(count: number, label: string): GPUBuffer {
-    const b = this.device.createBuffer({ label, size: Math.max(4, count * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const bytes = bufferBytes(count);
+    const record = dryRecord();
+    if (record) return record.buffer(bytes, label);
+    const layout = laidOut();
+    if (layout) return layout.take(bytes, label);
+    const b = this.device.createBuffer({ label, size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     this.owned.push(b);
     Plan.liveBuffers++;
     return b;
@@ -80,8 +91,12 @@ export class Plan {
       );
   }
 
-  /** A scratch buffer of at least `count` floats (other than `besides`), shared with the plan's other ops. */
+  /**
+   * A scratch buffer of at least `count` floats (other than `besides`), shared with the plan's other ops; in a step's
+   * builds each op gets its own, which lives only as long as the op, so the step's memory plan shares it more widely.
+   */
   private scratch(count: number, besides: GPUBuffer | null = null): GPUBuffer {
+    if (dryRecord() || laidOut()) return this.buffer(count, 'scratch');
     const fit = this.scratchBuffers.find((s) => s.count >= count && s.buffer !== besides);
     if (fit) return fit.buffer;
     const buffer = this.buffer(count, 'scratch');
@@ -91,7 +106,9 @@ export class Plan {
 
   private addKernel(kernel: Kernel, buffers: GPUBuffer[]): void {
     if (buffers.length !== kernel.bindings.length) throw new Error(`${kernel.name}: ${kernel.bindings.length} bindings, ${buffers.length} buffers given`);
-    if (Plan.dry) return;
+    const record = dryRecord();
+    if (record) return record.bind(kernel.bindings, buffers);
+    laidOut()?.bind(kernel.name, buffers);
     let pipeline = this.pipelines.get(kernel.source);
     if (!pipeline) {
       const module = this.device.createShaderModule({ label: kernel.name, code: kernel.source });
@@ -133,6 +150,7 @@ export class Plan {
     this.device.queue.submit([encoder.finish()]);
   }
 
+  /** Destroys the buffers the plan owns (a laid-out step's belong to its StepBuffers). */
   dispose(): void {
     for (const b of this.owned) b.destroy();
     Plan.liveBuffers -= this.owned.length;

@@ -35,7 +35,7 @@ export interface ResnetPlan extends NetworkPlan {
 
 /** out = a + b over n values: b0 a, b1 b, b2 out (a residual block's output, and its input's two gradients summed). */
 export function addKernel(n: number): Kernel {
-  const bindings = ['read', 'read', 'read_write'] as const;
+  const bindings = ['read', 'read', 'write'] as const;
   return {
     name: 'residual add',
     key: `resnet-add-${n}`,
@@ -53,6 +53,12 @@ ${MAIN_1D}
 interface Bound {
   value: GPUBuffer;
   grad: GPUBuffer;
+}
+
+/** A gradient in backward: its buffer, and which rotating scratch buffer it is (−1: none of them). */
+interface Grad {
+  buffer: GPUBuffer;
+  slot: number;
 }
 
 /** One conv (or transposed conv) and the norm after it, with the activation fused into whichever comes last. */
@@ -204,7 +210,11 @@ export function resnetPlan(args: ResnetPlanArgs): ResnetPlan {
   // Three rotating gradient buffers of the largest activation: a block's skip gradient stays while its path runs.
   const largest = Math.max(...stages.map((s) => Math.max(s.inCount, s.outCount)));
   const scratch = [0, 1, 2].map((i) => store.buffer(largest, `resnet gradient scratch ${i}`));
-  const free = (...busy: (GPUBuffer | null)[]): GPUBuffer => scratch.find((s) => !busy.includes(s))!;
+  // by slot, not by buffer: in a laid-out step two slots' buffers may be one GPU buffer (see memory.ts)
+  const free = (...busy: (Grad | null)[]): Grad => {
+    const slot = [0, 1, 2].find((k) => !busy.some((g) => g?.slot === k))!;
+    return { buffer: scratch[slot], slot };
+  };
 
   const stageForward = (plan: Plan, s: Stage): void => {
     const w = s.bias ? [s.kernel.value, s.bias.value] : [s.kernel.value];
@@ -231,18 +241,21 @@ export function resnetPlan(args: ResnetPlanArgs): ResnetPlan {
    * into a free scratch buffer (the first stage's into dInput, or nowhere when not asked), which it returns. `keep`
    * is a buffer that must survive (a block's skip gradient).
    */
-  const stageBackward = (plan: Plan, s: Stage, dy: GPUBuffer, keep: GPUBuffer | null, first: boolean): GPUBuffer | null => {
-    let g = dy;
+  const stageBackward = (plan: Plan, s: Stage, dyGrad: Grad, keep: Grad | null, first: boolean): Grad | null => {
+    let gGrad = dyGrad;
+    const dy = dyGrad.buffer;
     if (s.norm) {
       const { shape, stats, batch: bn } = s.norm;
-      const dz = free(dy, keep);
-      if (bn) plan.add(normBackward('batch', shape, s.activation), [s.z, stats, bn.gamma.value, bn.beta.value, dy, dz, bn.gamma.grad, bn.beta.grad]);
-      else plan.add(normBackward('instance', shape, s.activation), [s.z, stats, dy, dz]);
-      g = dz;
+      const dz = free(dyGrad, keep);
+      if (bn) plan.add(normBackward('batch', shape, s.activation), [s.z, stats, bn.gamma.value, bn.beta.value, dy, dz.buffer, bn.gamma.grad, bn.beta.grad]);
+      else plan.add(normBackward('instance', shape, s.activation), [s.z, stats, dy, dz.buffer]);
+      gGrad = dz;
     }
+    const g = gGrad.buffer;
     // With no norm the conv's activation is fused, and its kernels read the output to take its slope.
     const fused = s.norm || s.activation === 'none' ? [] : [s.z];
-    const dx = first ? dInput : free(g, keep);
+    const dxGrad = first ? (dInput ? { buffer: dInput, slot: -1 } : null) : free(gGrad, keep);
+    const dx = dxGrad?.buffer;
     if (s.conv.kind === 'conv') {
       const spec = s.conv.spec;
       plan.add(conv2dBackwardFilter(spec), [s.x, ...fused, g, s.kernel.grad]);
@@ -254,7 +267,7 @@ export function resnetPlan(args: ResnetPlanArgs): ResnetPlan {
       if (s.bias && !biasCancels(s)) plan.add(convTransposeBackwardBias(spec), [g, ...fused, s.bias.grad]);
       if (dx) plan.add(convTransposeBackwardInput(spec), [g, ...fused, s.kernel.value, dx]);
     }
-    return dx;
+    return dxGrad;
   };
 
   return {
@@ -272,7 +285,7 @@ export function resnetPlan(args: ResnetPlanArgs): ResnetPlan {
       }
     },
     backward(plan: Plan): void {
-      let dy = dOutput;
+      let dy: Grad = { buffer: dOutput, slot: -1 };
       for (let i = stages.length - 1; i >= 0; i--) {
         const block = residuals.find((b) => b.first + 1 === i);
         if (!block) {
@@ -284,7 +297,7 @@ export function resnetPlan(args: ResnetPlanArgs): ResnetPlan {
         const mid = stageBackward(plan, stages[i], skip, skip, false)!;
         const path = stageBackward(plan, stages[i - 1], mid, skip, false)!;
         dy = free(skip, path);
-        plan.add(addKernel(block.count), [skip, path, dy]);
+        plan.add(addKernel(block.count), [skip.buffer, path.buffer, dy.buffer]);
         i--;
       }
     },

@@ -41,6 +41,7 @@ export async function runKernel(kernel: Op, inputs: tf.Tensor[], outputSizes: nu
 export function worstRelative(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} vs ${b.length}`);
   let worst = 0;
+  // Math.max keeps a NaN, so a value read before anything wrote it fails every bound
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
   return worst;
 }

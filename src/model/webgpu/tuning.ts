@@ -9,6 +9,7 @@ import type { GemmConfig } from './convGemm';
 import { TILES } from './gemm';
 import type { TileName } from './gemm';
 import type { Op } from './kernel';
+import { recordBuild } from './memory';
 import { Plan, precompile } from './plan';
 import { kernelsOf } from './kernel';
 
@@ -129,14 +130,12 @@ export async function tuneFor(device: GPUDevice, adapter: string, build: () => {
   const t0 = performance.now();
   const found = new Map<string, Tunable>();
   collecting = found;
-  Plan.dry = true;
   try {
-    build().dispose();
+    recordBuild(device.limits, () => build().dispose());
   } catch {
     // a build that fails is reported by the real build; nothing to tune
   } finally {
     collecting = null;
-    Plan.dry = false;
   }
   // the biggest GEMMs first: a budget that runs out leaves the cheap passes at their defaults
   const todo = [...found.values()].sort((a, b) => b.rows * b.cols * b.len - a.rows * a.cols * a.len);
