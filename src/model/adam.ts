@@ -29,6 +29,20 @@ export interface Chunk {
   v: tf.Variable;
 }
 
+/**
+ * FlatAdam's chunks for variables of these sizes, in order, as each chunk's variable indices: consecutive small
+ * variables share a chunk (the saved state's order is the chunks' order), large ones have one each.
+ */
+export function adamChunks(sizes: readonly number[]): number[][] {
+  const groups: number[][] = [];
+  sizes.forEach((n, i) => {
+    const last = groups.at(-1);
+    if (n < OWN_CHUNK_SIZE && last && last.length < CHUNK && sizes[last[0]] < OWN_CHUNK_SIZE) last.push(i);
+    else groups.push([i]);
+  });
+  return groups;
+}
+
 export class FlatAdam extends tf.Optimizer {
   private readonly chunks: Chunk[] = [];
   private t = 0;
@@ -42,14 +56,7 @@ export class FlatAdam extends tf.Optimizer {
     readonly epsilon: number,
   ) {
     super();
-    // consecutive small variables share a chunk (the saved state's order is the chunks' order)
-    const groups: tf.Variable[][] = [];
-    for (const x of variables) {
-      const last = groups.at(-1);
-      if (x.size < OWN_CHUNK_SIZE && last && last.length < CHUNK && last[0].size < OWN_CHUNK_SIZE) last.push(x);
-      else groups.push([x]);
-    }
-    for (const vs of groups) {
+    for (const vs of adamChunks(variables.map((x) => x.size)).map((ix) => ix.map((i) => variables[i]))) {
       const size = vs.reduce((n, x) => n + x.size, 0);
       // tidy frees the zeros that the variables copied
       const zeros = () => tf.tidy(() => tf.variable(tf.zeros([size]), false));

@@ -1,0 +1,49 @@
+/**
+ * The GPU memory of a run's compiled step, from its options alone: a dry build of the step over stand-ins of its
+ * trainer (standInTrainer.ts) counts the plans' buffers after sharing (memory.ts), and the stand-ins' shapes give the
+ * variables and Adam's moments. No model is built and no GPU is needed, so the page can show it as options change.
+ */
+import type { TrainConfig } from '../options';
+import { compileCycleGanStep } from './cycleGanStep';
+import type { StepMemory } from './compiledStep';
+import { assignMemory, recordBuild } from './memory';
+import { compilePix2pixStep } from './pix2pixStep';
+import { standInTrainer } from './standInTrainer';
+
+/** What the compiled step of a config holds on the GPU, in bytes. */
+export interface CompiledStepMemory {
+  /** The step's own buffers (activations, gradients, scratch, losses), after sharing. */
+  plan: StepMemory;
+  /** The networks' weights and batch norm's running statistics. */
+  weights: number;
+  /** Adam's two moments of every trainable weight. */
+  adam: number;
+  /** plan + weights + adam. */
+  total: number;
+  /** The largest single GPU buffer (a plan's shared block or own buffer, or a weight), and what it holds. */
+  largest: { bytes: number; what: string };
+}
+
+/**
+ * Counts the compiled step of `config` for batches of `batch` images of height × width, on a device with `limits`
+ * (null: WebGPU's defaults, which the count depends on only through how many buffers a dispatch may bind). Throws
+ * UnsupportedStep where the config has no compiled step (TF.js's step runs then).
+ */
+export function compiledStepMemory(config: TrainConfig, batch: number, height: number, width: number, limits: Partial<GPUSupportedLimits> | null = null): CompiledStepMemory {
+  const stand = standInTrainer(config);
+  const record = recordBuild(limits, () => (stand.model === 'pix2pix' ? compilePix2pixStep(stand.trainer, batch, height, width) : compileCycleGanStep(stand.trainer, batch, height, width)).dispose());
+  const layout = assignMemory(record);
+  const models = Object.values(stand.trainer.models) as unknown as { weights: { size: number; name: string }[] }[];
+  const weights = 4 * models.reduce((n, m) => n + m.weights.reduce((a, w) => a + w.size, 0), 0);
+  const moments = [stand.trainer.optimizers.G, stand.trainer.optimizers.D].flatMap((o) => o.state.map((c) => c.m.size));
+  const adam = 4 * 2 * moments.reduce((a, b) => a + b, 0);
+  // the largest GPU buffer: a plan buffer (a shared block is as large as its largest), a weight, or a chunk's moments
+  const candidates = [
+    ...record.buffers.map((r) => ({ bytes: r.bytes, what: `the step's buffer for ${r.label}` })),
+    ...models.flatMap((m) => m.weights.map((w) => ({ bytes: 4 * w.size, what: `the weights ${w.name}` }))),
+    ...moments.map((n) => ({ bytes: 4 * n, what: "one of Adam's moments" })),
+  ];
+  const largest = candidates.reduce((a, b) => (b.bytes > a.bytes ? b : a), { bytes: 0, what: 'nothing' });
+  const plan: StepMemory = { unshared: layout.unshared, own: layout.own, shared: layout.shared, total: layout.total, buffers: layout.buffers, gpuBuffers: layout.gpuBuffers };
+  return { plan, weights, adam, total: plan.total + weights + adam, largest };
+}
