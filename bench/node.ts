@@ -2,7 +2,8 @@
  * `npm run bench:node`: the engine's training step in plain Node, on the `webgpu` package (Dawn; SwiftShader here,
  * a real GPU's Vulkan driver where one is set up) and on TF.js's CPU backend. No page, no worker: for profiling
  * kernels and dispatches, and for GPU machines without a browser. On webgpu each case runs both engines: the compiled
- * step (src/model/webgpu/compile.ts) and the TF.js step. Prints a table and writes bench/node-results.json.
+ * step (src/model/webgpu/compile.ts) and the TF.js step. Prints a table and writes bench/node-results.json; the
+ * compiled rows give the GPU memory of the plan (after sharing, and each buffer alone) beside the variables'.
  * Env: BENCH_BACKENDS (webgpu,cpu), BENCH_ENGINES (compiled,tfjs; compiled runs on webgpu only), BENCH_STEPS (5),
  * BENCH_CASES (comma-separated case keys), BENCH_ALL=1 (adds 128/256 px), BENCH_CROP (every case's crop).
  */
@@ -69,6 +70,9 @@ interface Runner {
   submit(): () => tf.Tensor;
   /** Dispatches the engine issues outside TF.js per step (the compiled plan's), counted on top of TF.js's own. */
   planDispatches: number;
+  /** Bytes of the compiled plan's own buffers, after sharing and each alone (null: TF.js's step). */
+  planBytes: number | null;
+  planUnsharedBytes: number | null;
   dispose(): void;
 }
 
@@ -82,6 +86,8 @@ async function runner(engine: Engine, t: Trainer, a: tf.Tensor4D, b: tf.Tensor4D
   if (engine === 'tfjs')
     return {
       planDispatches: 0,
+      planBytes: null,
+      planUnsharedBytes: null,
       submit() {
         const losses = t.trainStep(a, b);
         return () => {
@@ -98,6 +104,8 @@ async function runner(engine: Engine, t: Trainer, a: tf.Tensor4D, b: tf.Tensor4D
   const step = compileStep(t, n, h, w);
   return {
     planDispatches: step.dispatches,
+    planBytes: step.memory.total,
+    planUnsharedBytes: step.memory.unshared,
     submit() {
       const losses = step.run(a, b);
       return () => losses;
@@ -144,6 +152,10 @@ const date = new Date().toISOString();
 /** Writes the rows so far, after every row: a run cut short by a timeout keeps the cases it finished. */
 const save = () => writeFileSync(new URL('../node-results.json', import.meta.url), JSON.stringify({ date, rows }, null, 2));
 const fmt = (x: unknown, digits = 0) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : '–');
+const MiB = 1024 ** 2;
+/** Bytes of a trainer's weights (running statistics too) and Adam's two moments. */
+const variableBytes = (t: Trainer) =>
+  4 * (Object.values(t.models).reduce((n, m) => n + m.weights.reduce((a, w) => a + w.read().size, 0), 0) + 2 * [t.optimizers.G, t.optimizers.D].reduce((n, o) => n + o.variables.reduce((a, v) => a + v.size, 0), 0));
 for (const backend of backends) {
   if (!(await tf.setBackend(backend).catch(() => false))) {
     console.log(`${backend}: not available`);
@@ -196,11 +208,12 @@ for (const backend of backends) {
           gflopPerStep: gflop, achievedGflops: gflop === null ? null : gflop / (median / 1000), limits, topKernels: profile.kinds,
           tensors: tf.memory().numTensors,
           tuningMs: tuning?.ms ?? null, tunedPasses: tuning?.passes ?? null, tuningCandidates: tuning?.timed ?? null,
+          planBytes: run.planBytes, planUnsharedBytes: run.planUnsharedBytes, variableBytes: variableBytes(t),
         };
         rows.push(row);
         save();
         console.log(
-          `${c.name} @${crop} px | ${backend} ${engine} | ${median.toFixed(0)} ms (p10 ${p10.toFixed(0)}, p90 ${p90.toFixed(0)}) | kernels ${row.kernelsPerStep} | dispatches ${fmt(row.dispatchesPerStep)} (plan ${run.planDispatches} + TF.js ${fmt(traffic.dispatches)}), submits ${fmt(submits)} | encode+submit ${encodeMs.toFixed(2)} ms, ${fmt(row.encodeUsPerDispatch, 1)} µs/dispatch | up ${traffic.uploadBytes} B + uniforms ${traffic.uniformBytes} B, read ${traffic.readBytes} B${tuning ? ` | tuned ${tuning.passes} conv passes (${tuning.timed} candidates) in ${tuning.ms.toFixed(0)} ms` : ''}${gflop === null ? '' : ` | ${gflop.toFixed(3)} GFLOP, ${(row.achievedGflops as number).toFixed(2)} GFLOP/s of matmul ${limits.matmulGflops.toFixed(1)} / conv ${limits.conv2dGflops.toFixed(1)}`}`,
+          `${c.name} @${crop} px | ${backend} ${engine} | ${median.toFixed(0)} ms (p10 ${p10.toFixed(0)}, p90 ${p90.toFixed(0)}) | kernels ${row.kernelsPerStep} | dispatches ${fmt(row.dispatchesPerStep)} (plan ${run.planDispatches} + TF.js ${fmt(traffic.dispatches)}), submits ${fmt(submits)} | encode+submit ${encodeMs.toFixed(2)} ms, ${fmt(row.encodeUsPerDispatch, 1)} µs/dispatch | up ${traffic.uploadBytes} B + uniforms ${traffic.uniformBytes} B, read ${traffic.readBytes} B${run.planBytes === null ? '' : ` | plan ${fmt(run.planBytes / MiB, 1)} MiB (unshared ${fmt(run.planUnsharedBytes! / MiB, 1)}) + variables ${fmt(variableBytes(t) / MiB, 1)} MiB`}${tuning ? ` | tuned ${tuning.passes} conv passes (${tuning.timed} candidates) in ${tuning.ms.toFixed(0)} ms` : ''}${gflop === null ? '' : ` | ${gflop.toFixed(3)} GFLOP, ${(row.achievedGflops as number).toFixed(2)} GFLOP/s of matmul ${limits.matmulGflops.toFixed(1)} / conv ${limits.conv2dGflops.toFixed(1)}`}`,
         );
         if (profile.kinds.length) console.log('   top TF.js kernels: ' + profile.kinds.map((k) => `${k.name} ${k.count}`).join(', '));
       } catch (e) {
@@ -229,13 +242,14 @@ for (const row of rows)
   }
 save();
 
-console.log('\n| case | backend | engine | ms/step | dispatches/step | kernels/step | encode+submit ms | µs/dispatch | compiled ÷ TF.js ms |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('\n| case | backend | engine | ms/step | dispatches/step | kernels/step | encode+submit ms | µs/dispatch | compiled ÷ TF.js ms | plan MiB | variables MiB |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const row of rows) {
   const tfjs = rows.find((x) => x.engine === 'tfjs' && x.key === row.key && x.backend === row.backend);
   const ratio = row.engine === 'compiled' && typeof row.medianMs === 'number' && typeof tfjs?.medianMs === 'number' ? (row.medianMs / tfjs.medianMs).toFixed(2) : '';
   const cells = (row.unsupported ?? row.error)
-    ? [`${row.unsupported ? 'unsupported' : 'failed'}: ${row.unsupported ?? row.error}`, '', '', '', '', '']
-    : [fmt(row.medianMs), fmt(row.dispatchesPerStep), fmt(row.kernelsPerStep), fmt(row.encodeMs, 2), fmt(row.encodeUsPerDispatch, 1), ratio];
+    ? [`${row.unsupported ? 'unsupported' : 'failed'}: ${row.unsupported ?? row.error}`, '', '', '', '', '', '', '']
+    : [fmt(row.medianMs), fmt(row.dispatchesPerStep), fmt(row.kernelsPerStep), fmt(row.encodeMs, 2), fmt(row.encodeUsPerDispatch, 1), ratio,
+        typeof row.planBytes === 'number' ? fmt(row.planBytes / MiB, 1) : '', fmt((row.variableBytes as number) / MiB, 1)];
   console.log(`| ${row.case} @${row.crop} px | ${row.backend} | ${row.engine} | ${cells.join(' | ')} |`);
 }
