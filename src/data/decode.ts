@@ -3,6 +3,7 @@
  * decoding when the image is larger than needed, to RGB bytes (grayscale and alpha become RGB).
  */
 import type { RgbImage } from './demos';
+import { timed } from './cpuClock';
 import { readImageSize } from './imageSize';
 
 /** Images with a side above this are downscaled at decode time, whatever the options say. */
@@ -33,7 +34,7 @@ export async function decodeImage(blob: Blob, target: ((w: number, h: number) =>
       bitmap.close();
       bitmap = scaled;
     }
-    return toRgb(bitmap);
+    return timed(() => toRgb(bitmap));
   } finally {
     bitmap.close();
   }

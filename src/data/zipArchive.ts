@@ -5,6 +5,7 @@
  * declared size (a stream that runs past it is cut off at once), and declared sizes have a ceiling.
  */
 import { Inflate } from 'fflate';
+import { timed } from './cpuClock';
 
 /** One file inside the archive, as its central directory describes it. */
 export interface ZipEntry {
@@ -146,7 +147,8 @@ export async function readZipEntry(blob: Blob, e: ZipEntry): Promise<Blob> {
   const end = start + e.compressedSize;
   if (end > blob.size) throw new ZipError('its data runs past the end of the archive (cut short?)');
   if (e.method === 0) return blob.slice(start, end);
-  const out = inflateBounded(new Uint8Array(await blob.slice(start, end).arrayBuffer()), e.size);
+  const compressed = new Uint8Array(await blob.slice(start, end).arrayBuffer());
+  const out = timed(() => inflateBounded(compressed, e.size));
   return new Blob([out]);
 }
 
