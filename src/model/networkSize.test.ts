@@ -99,20 +99,23 @@ describe('layer outputs', () => {
 describe('the memory of a step', () => {
   const images = (n: number, side: number) => tf.randomUniform([n, side, side, 3], -1, 1) as tf.Tensor4D;
   beforeAll(() => tf.setBackend('cpu'));
-  // tf.profile's peak on the CPU backend: weights, moments and every tensor the step made
+  // tf.profile's peak on the CPU backend: the most bytes tf.memory() counts during the step (weights, moments and
+  // every tensor the step made); one case per norm, both models, both generator families
   for (const [c, side, batch] of [
     [{ model: 'pix2pix', netG: 'unet_32', ngf: 4, ndf: 4 }, 32, 1],
     [{ model: 'cycle_gan', netG: 'unet_32', ngf: 4, ndf: 4 }, 32, 2],
     [{ model: 'pix2pix', netG: 'resnet_6blocks', ngf: 8, ndf: 8, norm: 'instance' }, 32, 2],
+    [{ model: 'cycle_gan', netG: 'resnet_6blocks', ngf: 4, ndf: 8, norm: 'none' }, 32, 2],
+    [{ model: 'pix2pix', netG: 'unet_64', ngf: 8, ndf: 8, norm: 'instance' }, 64, 2],
   ] as [Partial<TrainConfig>, number, number][]) {
-    it(`covers what TF.js holds at its peak, within 1.5×: ${JSON.stringify(c)} at ${side} px, batch ${batch}`, async () => {
+    it(`is within 25% of what TF.js holds at its peak: ${JSON.stringify(c)} at ${side} px, batch ${batch}`, async () => {
       const t = createTrainer(c);
       const [A, B] = [images(batch, side), images(batch, side)];
       tf.dispose(Object.values(t.trainStep(A, B))); // the moments exist after the first step
       const info = await tf.profile(() => tf.dispose(Object.values(t.trainStep(A, B))));
       const estimate = runSize(resolveConfig(c), side, batch).bytes.total;
-      expect(estimate).toBeGreaterThanOrEqual(info.peakBytes);
-      expect(estimate).toBeLessThanOrEqual(1.5 * info.peakBytes);
+      expect(estimate).toBeGreaterThanOrEqual(0.75 * info.peakBytes);
+      expect(estimate).toBeLessThanOrEqual(1.25 * info.peakBytes);
       t.dispose();
       tf.dispose([A, B]);
     });

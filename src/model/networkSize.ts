@@ -160,18 +160,19 @@ export function discriminatorLayers(o: DiscriminatorOptions, side: number, prefi
 export const paramsOf = (layers: LayerSize[]): number => layers.reduce((n, l) => n + l.params, 0);
 
 /**
- * Copies of the weights a step holds on top of the weights and Adam's moments: the gradients, the partial gradients
- * TF.js sums where a network runs more than once in a step, and Adam's temporaries. Measured with tf.profile's peak
- * bytes on TF.js's CPU backend: 3.2 to 4.9 (src/model/networkSize.test.ts checks the estimate against it).
+ * Copies of the weights TF.js's step holds on top of the weights and Adam's moments: the gradients, the partial
+ * gradients it sums where a network runs more than once in a step, and Adam's temporaries. Fitted with
+ * ACTIVATION_FACTOR to tf.profile's peak bytes of 22 steps on TF.js's CPU backend (every netG and norm, 32 to 128
+ * px, batch 1 to 4): the estimate came within 0.83–1.17 of each (networkSize.test.ts holds five to 25%).
  */
-export const GRADIENT_COPIES = 4;
+export const GRADIENT_COPIES = 3.5;
 
 /**
  * The gradient tape keeps every layer's output until the backward pass reaches it, and each layer keeps its own
  * intermediates besides (batch norm its centred input and variance; the backward pass the gradients it is working
- * through): the same measurement puts the bytes at this multiple of the layer outputs.
+ * through): the same fit puts the bytes at this multiple of the layer outputs.
  */
-export const ACTIVATION_FACTOR: Record<Norm, number> = { batch: 6, instance: 4.5, none: 4.5 };
+export const ACTIVATION_FACTOR: Record<Norm, number> = { batch: 4.7, instance: 3.3, none: 2.4 };
 
 /** Bytes of a float32. */
 const F32 = 4;
