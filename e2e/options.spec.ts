@@ -39,7 +39,10 @@ test('ngf 100000 is refused with the memory it would need, by the page and by th
   await page.getByLabel('ngf', { exact: true }).fill('100000');
   await expect(start(page)).toBeDisabled();
   const blocker = page.getByTestId('start-blockers');
-  await expect(blocker).toHaveText(/^Fix the options first: ngf: a training step needs about [\d.]+ [TP]iB .* more than the 4 GiB a browser tab can count on: lower ngf/);
+  // the compiled step has no plan for these widths (instance norm's groups outnumber a dispatch's workgroups): TF.js's step's estimate
+  await expect(page.getByTestId('step-memory')).toHaveAttribute('data-step', 'tfjs');
+  await expect(page.getByTestId('step-memory')).toContainText("on TF.js's step (no compiled step: instance norm over");
+  await expect(blocker).toHaveText(/^Fix the options first: ngf: TF.js's training step needs about [\d.]+ [TP]iB .* more than the 4 GiB a browser tab can count on: lower ngf/);
   // SwiftShader's WebGPU limits one buffer too, as the worker reported them
   await expect(blocker).toContainText("ngf: its largest tensor, the weights of netG_A level 4 down conv, 4×4 800000→800000 (37 TiB), is larger than this GPU's limit for one buffer");
   await expect(page.locator('.option.invalid', { has: page.getByLabel('ngf', { exact: true }) })).toContainText('lower ngf');
@@ -49,23 +52,27 @@ test('ngf 100000 is refused with the memory it would need, by the page and by th
     const s = window.__studio!;
     s.client.send({ type: 'start', config: s.store.getState().config });
   });
-  await expect(page.getByRole('alert')).toContainText('--ngf: a training step needs about');
+  await expect(page.getByRole('alert')).toContainText("--ngf: TF.js's training step needs about");
   await expect(page.getByRole('alert')).not.toContainText('Invalid typed array length');
   await expect(page.getByTestId('run-state')).toHaveText(/ready/);
   expect(errors).toEqual([]);
 });
 
-test("each network's parameters and a step's memory are shown, the reference's counts at paper size", async ({ page }) => {
+test("each network's parameters and the compiled step's memory are shown, the reference's counts at paper size", async ({ page }) => {
   await page.goto('/?test&preset=tiny');
   await page.getByRole('button', { name: /Try demo: Shapes/ }).click();
   await expect(page.getByTestId('dataset')).toContainText('200 pairs');
   await page.getByRole('button', { name: 'Paper' }).click();
   await expect(page.getByTestId('params-netG')).toHaveText('54,413,955 parameters');
   await expect(page.getByTestId('params-netD')).toHaveText('2,768,705 parameters');
-  await expect(page.getByTestId('step-memory')).toHaveText(/^about [\d.]+ GiB at 256 px, batch 1: weights [\d.]+ MiB, gradients [\d.]+ MiB, Adam [\d.]+ MiB, activations [\d.]+ MiB$/);
+  // counted by the worker from the compiled step's buffers (stepMemory.test.ts pins 459.7 MiB of them, 645.6 unshared)
+  await expect(page.getByTestId('step-memory')).toHaveText(
+    /^1\.1 GiB at 256 px, batch 1 on the compiled WebGPU step: its buffers 4\d\d MiB \(6\d\d MiB unshared\), weights 218 MiB, Adam 436 MiB$/,
+  );
   await page.getByRole('button', { name: 'Tiny' }).click();
   await expect(page.getByTestId('params-netG')).toHaveText(/^[\d,]+ parameters$/);
-  await expect(page.getByTestId('step-memory')).toHaveText(/^about [\d.]+ MiB at 32 px/);
+  await expect(page.getByTestId('step-memory')).toHaveText(/^[\d.]+ MiB at 32 px, batch 1 on the compiled WebGPU step: /);
+  await expect(page.getByTestId('step-memory')).toHaveAttribute('data-step', 'compiled');
 });
 
 test('a link whose options match no preset shows Custom, and keeps them on a software GPU', async ({ page }) => {

@@ -7,7 +7,7 @@ import type { ModelName, TrainConfig } from '../model/options';
 import { DATA_DEFAULTS, PREPROCESS } from '../data/preprocess';
 import type { DataOptions } from '../data/preprocess';
 import { sizeRefusals } from './sizeLimits';
-import type { DeviceLimits } from './sizeLimits';
+import type { DeviceLimits, MemoryFigure } from './sizeLimits';
 
 /** Everything a run is configured by: the engine's options, the data options and the worker's own. */
 export interface RunConfig {
@@ -255,9 +255,10 @@ export function commandLineNote(before: RunConfig, r: AppliedLine): string {
 
 /**
  * Problems with a combination of options, each tied to the option where it should be fixed, including what cannot
- * fit the device (its limits when known, else a browser tab's memory).
+ * fit the device (its limits when known, else a browser tab's memory), by the memory of the step that will run:
+ * the compiled WebGPU step's as the worker counts it, or TF.js's step's estimate (the default).
  */
-export function validateRunConfig(c: RunConfig, device: DeviceLimits | null = null): { option: string; message: string }[] {
+export function validateRunConfig(c: RunConfig, device: DeviceLimits | null = null, figure: MemoryFigure = { step: 'tfjs' }): { option: string; message: string }[] {
   const out: { option: string; message: string }[] = [];
   const t: TrainConfig = c.train;
   const d: DataOptions = c.data;
@@ -286,6 +287,6 @@ export function validateRunConfig(c: RunConfig, device: DeviceLimits | null = nu
     s = s + 2 - 4 + 1;
     if (s < 1) out.push({ option: 'netD', message: `a ${layers}-layer PatchGAN has no output at ${side} px: use a larger crop_size, fewer n_layers_D or netD pixel` });
   }
-  out.push(...sizeRefusals(c, device));
+  out.push(...sizeRefusals(c, device, figure));
   return out;
 }

@@ -1,6 +1,7 @@
 /**
  * What a run's networks cost and whether the device can hold them: the page shows it in the options card and
- * refuses Start, the worker refuses the start command, both through `validateRunConfig`.
+ * refuses Start, the worker refuses the start command, both through `validateRunConfig`. The figure is the step's
+ * that will run: on WebGPU the compiled step's, which the worker counts (CompiledMemory), else TF.js's estimate.
  */
 import { runSize } from '../model/networkSize';
 import type { RunSize } from '../model/networkSize';
@@ -14,7 +15,35 @@ export interface DeviceLimits {
   maxStorageBufferBindingSize?: number;
   /** WebGPU's largest buffer, in bytes. */
   maxBufferSize?: number;
+  /** Bytes a step may take, when given (`?budget=` in MiB); else MEMORY_BUDGET's for the memory it lives in. */
+  budget?: number;
 }
+
+/**
+ * What the compiled WebGPU step of a config holds on the GPU, as the worker counts it before anything is built
+ * (model/webgpu/stepMemory.ts): its plan's buffers after sharing, the weights, Adam's moments, its largest buffer.
+ */
+export interface CompiledMemory {
+  /** The plan's own buffers (activations, gradients, scratch) after buffers of disjoint lifetimes share memory. */
+  plan: number;
+  /** The same buffers each in memory of its own: what the plan would take without sharing. */
+  unshared: number;
+  /** The networks' weights and batch norm's running statistics. */
+  weights: number;
+  /** Adam's two moments. */
+  adam: number;
+  total: number;
+  /** The largest single buffer, what it holds, and whose size it follows: a network's weights, or the images. */
+  largest: { bytes: number; what: string; of: 'netG' | 'netD' | 'images' };
+  /** Trainable parameters of the generators and of the discriminators (which to blame for the weights). */
+  params: { G: number; D: number };
+}
+
+/**
+ * Whose memory the size checks weigh: the compiled WebGPU step's as counted, TF.js's step's estimate, or none while
+ * the compiled step that will run is being counted (the worker checks it again at Start).
+ */
+export type MemoryFigure = { step: 'compiled'; memory: CompiledMemory } | { step: 'tfjs' } | { step: 'counting' };
 
 const GiB = 1024 ** 3;
 
@@ -53,18 +82,52 @@ function culprit(c: RunConfig, size: RunSize, weightsDominate: boolean): string 
   return g >= size.params - g ? 'ngf' : 'ndf';
 }
 
-/** Why this config cannot train on this device (empty when it can), each tied to the option to lower. */
-export function sizeRefusals(c: RunConfig, device: DeviceLimits | null = null): { option: string; message: string }[] {
+/** The bytes a step may take on this device, and in words whose memory that is. */
+export function memoryBudget(device: DeviceLimits | null): { bytes: number; where: string } {
+  if (device?.budget !== undefined) return { bytes: device.budget, where: 'this page was given (?budget=)' };
+  return device?.gpuMemory ? { bytes: MEMORY_BUDGET.gpu, where: 'a GPU can be expected to hold' } : { bytes: MEMORY_BUDGET.machine, where: 'a browser tab can count on' };
+}
+
+/** The option to lower for the compiled step's memory: ngf or ndf when weights dominate, else batch_size or crop_size. */
+export function compiledCulprit(c: Pick<RunConfig, 'batch_size'>, m: CompiledMemory, of: CompiledMemory['largest']['of'] | 'total' = 'total'): string {
+  const images = c.batch_size > 1 ? 'batch_size' : 'crop_size';
+  if (of === 'images' || (of === 'total' && m.plan > m.weights + m.adam)) return images;
+  if (of === 'total') return m.params.G >= m.params.D ? 'ngf' : 'ndf';
+  return of === 'netG' ? 'ngf' : 'ndf';
+}
+
+/** Why the compiled step of this config cannot train on this device (empty when it can), each tied to the option to lower. */
+function compiledRefusals(c: RunConfig, m: CompiledMemory, device: DeviceLimits | null): { option: string; message: string }[] {
+  const out: { option: string; message: string }[] = [];
+  const budget = memoryBudget(device);
+  if (m.total > budget.bytes) {
+    const option = compiledCulprit(c, m);
+    out.push({
+      option,
+      message: `the compiled WebGPU step needs ${formatBytes(m.total)} (its buffers ${formatBytes(m.plan)}; weights and Adam ${formatBytes(m.weights + m.adam)}), more than the ${formatBytes(budget.bytes)} ${budget.where}: lower ${option}`,
+    });
+  }
+  const limit = Math.min(device?.maxStorageBufferBindingSize ?? Infinity, device?.maxBufferSize ?? Infinity);
+  if (m.largest.bytes > limit) {
+    const option = compiledCulprit(c, m, m.largest.of);
+    out.push({ option, message: `its largest buffer, ${m.largest.what} (${formatBytes(m.largest.bytes)}), is larger than this GPU's limit for one buffer (${formatBytes(limit)}): lower ${option}` });
+  }
+  return out;
+}
+
+/** Why this config cannot train on this device (empty when it can), each tied to the option to lower, by `figure`'s memory. */
+export function sizeRefusals(c: RunConfig, device: DeviceLimits | null = null, figure: MemoryFigure = { step: 'tfjs' }): { option: string; message: string }[] {
+  if (figure.step === 'compiled') return compiledRefusals(c, figure.memory, device);
+  if (figure.step === 'counting') return [];
   const size = stepSize(c);
   const out: { option: string; message: string }[] = [];
   const { weights, gradients, adam, activations, total } = size.bytes;
-  const budget = device?.gpuMemory ? MEMORY_BUDGET.gpu : MEMORY_BUDGET.machine;
-  if (total > budget) {
+  const budget = memoryBudget(device);
+  if (total > budget.bytes) {
     const option = culprit(c, size, weights + gradients + adam >= activations);
-    const where = device?.gpuMemory ? 'a GPU can be expected to hold' : 'a browser tab can count on';
     out.push({
       option,
-      message: `a training step needs about ${formatBytes(total)} (weights, gradients and Adam ${formatBytes(weights + gradients + adam)}; activations ${formatBytes(activations)}), more than the ${formatBytes(budget)} ${where}: lower ${option}`,
+      message: `TF.js's training step needs about ${formatBytes(total)} (weights, gradients and Adam ${formatBytes(weights + gradients + adam)}; activations ${formatBytes(activations)}), more than the ${formatBytes(budget.bytes)} ${budget.where}: lower ${option}`,
     });
   }
   const limit = Math.min(device?.maxStorageBufferBindingSize ?? Infinity, device?.maxBufferSize ?? Infinity);
@@ -78,11 +141,13 @@ export function sizeRefusals(c: RunConfig, device: DeviceLimits | null = null): 
   return out;
 }
 
-/** The limits of a backend as the worker reports it: WebGPU's buffer limits, and whose memory holds the tensors. */
+/** The limits of a backend as the worker reports it: WebGPU's buffer limits, whose memory holds the tensors, and a budget when given. */
 export function limitsOf(
   report: { backend: string; adapter: { software: boolean; limits?: { maxStorageBufferBindingSize: number; maxBufferSize: number } | null } | null } | null,
+  budget: number | null = null,
 ): DeviceLimits | null {
-  if (!report) return null;
-  if (report.backend !== 'webgpu' || !report.adapter) return { gpuMemory: false };
-  return { gpuMemory: !report.adapter.software, ...(report.adapter.limits ?? {}) };
+  if (!report) return budget === null ? null : { gpuMemory: false, budget };
+  const given = budget === null ? {} : { budget };
+  if (report.backend !== 'webgpu' || !report.adapter) return { gpuMemory: false, ...given };
+  return { gpuMemory: !report.adapter.software, ...(report.adapter.limits ?? {}), ...given };
 }

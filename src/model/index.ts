@@ -18,4 +18,6 @@ export { runSize, generatorLayers, discriminatorLayers, paramsOf, ACTIVATION_FAC
 export type { LayerSize, RunSize } from './networkSize';
 export { compileStep } from './webgpu/compile';
 export { UnsupportedStep } from './webgpu/compiledStep';
-export type { CompiledStep } from './webgpu/compiledStep';
+export type { CompiledStep, StepMemory } from './webgpu/compiledStep';
+export { compiledStepMemory } from './webgpu/stepMemory';
+export type { CompiledStepMemory } from './webgpu/stepMemory';

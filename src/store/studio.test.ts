@@ -4,6 +4,7 @@ import { defaultRunConfig, setOption, toQuery, validateRunConfig } from '../conf
 import { matchingPreset, presetConfig } from '../config/presets';
 import type { DatasetSummary } from '../data/dataset';
 import type { BackendReport } from '../worker/backend';
+import { countCompiledMemory } from '../worker/compiledMemory';
 
 const initial = useStudio.getState();
 beforeEach(() => useStudio.setState(initial, true));
@@ -76,6 +77,11 @@ const webgpu = (software: boolean): BackendReport => ({
 });
 const cpu: BackendReport = { backend: 'cpu', failed: [], adapter: null };
 const state = () => useStudio.getState();
+/** Asks for the current options' count and answers it as the worker would (the count itself runs here). */
+const answerCount = () => {
+  const { requestId, config } = state().countMemoryCommand();
+  state().apply({ type: 'stepMemory', requestId, ...countCompiledMemory(config) });
+};
 
 describe('Start waits for valid options', () => {
   for (const bad of ['abc', '0', '-4', '3.5']) {
@@ -102,16 +108,33 @@ describe('Start waits for valid options', () => {
   it('ngf 100000 is refused with the size it would need', () => {
     state().setOptionText('ngf', '100000');
     const [blocker] = startBlockers(state());
-    expect(blocker).toMatch(/^ngf: a training step needs about [\d.]+ [TP]iB .* more than the 4 GiB a browser tab can count on: lower ngf$/);
+    expect(blocker).toMatch(/^ngf: TF.js's training step needs about [\d.]+ [TP]iB .* more than the 4 GiB a browser tab can count on: lower ngf$/);
   });
-  it("the GPU's buffer limit, as the worker reported it, refuses a larger tensor", () => {
+  it("on WebGPU, the compiled step's memory as the worker counts it: its largest buffer against the GPU's limit, nothing while counting", () => {
     state().apply({ type: 'ready', report: webgpu(false) });
     state().setPreset('quick');
     state().setOptionText('model', 'pix2pix');
     state().setOptionText('ngf', '256');
+    // until the worker has answered for these options, only the worker's own check at Start weighs the memory
+    expect(startBlockers(state())).toEqual([]);
+    answerCount();
     expect(startBlockers(state())).toEqual([
-      "ngf: its largest tensor, the weights of netG level 4 up conv, 4×4 4096→2048 (512 MiB), is larger than this GPU's limit for one buffer (128 MiB): lower ngf",
+      "ngf: its largest buffer, the gradients of every netG weight, in one buffer for Adam (1.7 GiB), is larger than this GPU's limit for one buffer (128 MiB): lower ngf",
     ]);
+    // an answer for options since changed is not these options'
+    state().setOptionText('ngf', '255');
+    expect(startBlockers(state())).toEqual([]);
+  });
+  it("?budget= lowers what a step may take: paper CycleGAN's compiled step (1.9 GiB) refused under 1 GiB, blaming crop_size", () => {
+    useStudio.setState({ memoryBudget: 1024 ** 3 });
+    state().apply({ type: 'ready', report: webgpu(true) });
+    state().setPreset('paper');
+    state().setOptionText('model', 'cycle_gan');
+    answerCount();
+    expect(startBlockers(state())).toEqual([
+      'crop_size: the compiled WebGPU step needs 1.9 GiB (its buffers 1.6 GiB; weights and Adam 324 MiB), more than the 1 GiB this page was given (?budget=): lower crop_size',
+    ]);
+    expect(trainingTarget(state())).toEqual({ backend: 'auto', engine: 'compiled', budget: 1024 ** 3 });
   });
 });
 

@@ -5,12 +5,13 @@
 import { create } from 'zustand';
 import type { DatasetSummary } from '../data/dataset';
 import type { BackendReport, TrainingBackend } from '../worker/backend';
-import type { BackendChoice, BackendMeasurement, EngineChoice, EngineReport, LossChunk, Picture, PreviewRow, RunInfo, RunState, WorkerEvent } from '../worker/protocol';
+import type { BackendChoice, BackendMeasurement, Command, EngineChoice, EngineReport, LossChunk, Picture, PreviewRow, RunInfo, RunState, WorkerEvent } from '../worker/protocol';
 import type { PresetName } from '../config/presets';
 import { matchingPreset, presetConfig, presetWith, setOnTopOf } from '../config/presets';
 import type { RunConfig } from '../worker/protocol';
 import { applyCommandLine, commandLineNote, describeChanges, fromQuery, getOption, OPTIONS, parseValue, setOption, validateRunConfig } from '../config/runConfig';
 import { limitsOf } from '../config/sizeLimits';
+import type { CompiledMemory, MemoryFigure } from '../config/sizeLimits';
 import type { ModelName } from '../model/options';
 import { interruptedRun, noteTraining } from './activeRun';
 
@@ -58,6 +59,14 @@ export interface StudioState {
   setBackendChoice(choice: BackendChoice, engine?: EngineChoice): void;
   /** The step the current run takes, once its first step has decided. */
   engine: EngineReport | null;
+  /** Bytes a run's step may take, from `?budget=` (in MiB); null: what a page assumes (sizeLimits' MEMORY_BUDGET). */
+  memoryBudget: number | null;
+  /** The compiled step's memory as the worker counted it, for the config it was asked about (null: not yet). */
+  compiledMemory: { config: RunConfig; memory: CompiledMemory | null; unsupported: string | null } | null;
+  /** The last count asked for: its request id and config (an answer for another id is stale). */
+  memoryRequest: { requestId: number; config: RunConfig } | null;
+  /** The command that asks the worker to count the current config's compiled step; remembers it to match the answer. */
+  countMemoryCommand(): Extract<Command, { type: 'countMemory' }>;
   /** What the last automatic choice measured. */
   measurement: BackendMeasurement | null;
   /** The backend the automatic choice is timing now, if it is: which, its place in the order, since when. */
@@ -125,10 +134,11 @@ export type BackendMenuEntry = BackendChoice | 'webgpu-tfjs';
 export const backendMenuEntry = (s: Pick<StudioState, 'backendChoice' | 'engineChoice'>): BackendMenuEntry =>
   s.backendChoice === 'webgpu' && s.engineChoice === 'tfjs' ? 'webgpu-tfjs' : s.backendChoice;
 
-/** What Start and Resume ask the worker to train on: the backend choice and the step on WebGPU. */
-export const trainingTarget = (s: Pick<StudioState, 'backendChoice' | 'engineChoice'>): { backend: BackendChoice; engine: EngineChoice } => ({
+/** What Start and Resume ask the worker to train on: the backend choice, the step on WebGPU, and a budget if given. */
+export const trainingTarget = (s: Pick<StudioState, 'backendChoice' | 'engineChoice'> & Partial<Pick<StudioState, 'memoryBudget'>>): { backend: BackendChoice; engine: EngineChoice; budget?: number } => ({
   backend: s.backendChoice,
   engine: s.engineChoice,
+  ...(s.memoryBudget != null ? { budget: s.memoryBudget } : {}),
 });
 
 /** `?backend=webgpu|webgl|cpu` forces a backend; otherwise the choice is automatic. */
@@ -155,14 +165,28 @@ function tinyReason(report: BackendReport): string | null {
   return null;
 }
 
+/** `?budget=<MiB>`: the bytes a run's step may take, instead of what a page assumes (null when absent or not a number). */
+export function initialMemoryBudget(): number | null {
+  const mib = typeof location === 'undefined' ? null : Number(new URLSearchParams(location.search).get('budget') ?? NaN);
+  return mib !== null && Number.isFinite(mib) && mib > 0 ? Math.round(mib * 1024 ** 2) : null;
+}
+
+/** What the page weighs a step's memory by: the compiled step's where a WebGPU run takes it (once counted), else TF.js's. */
+export function memoryFigure(s: Pick<StudioState, 'config' | 'backend' | 'engineChoice' | 'compiledMemory'>): MemoryFigure {
+  if (s.backend?.backend !== 'webgpu' || s.engineChoice !== 'compiled') return { step: 'tfjs' };
+  const counted = s.compiledMemory;
+  if (!counted || counted.config !== s.config) return { step: 'counting' };
+  return counted.memory ? { step: 'compiled', memory: counted.memory } : { step: 'tfjs' };
+}
+
 /**
  * Everything that keeps Start disabled, in words that name the option: fields holding invalid text, invalid
  * combinations, and runs too large for the device the worker reported.
  */
-export function startBlockers(s: Pick<StudioState, 'config' | 'fieldErrors' | 'backend'>): string[] {
+export function startBlockers(s: Pick<StudioState, 'config' | 'fieldErrors' | 'backend' | 'engineChoice' | 'compiledMemory' | 'memoryBudget'>): string[] {
   return [
     ...Object.values(s.fieldErrors).map((e) => e.message),
-    ...validateRunConfig(s.config, limitsOf(s.backend)).map((p) => `${p.option}: ${p.message}`),
+    ...validateRunConfig(s.config, limitsOf(s.backend, s.memoryBudget), memoryFigure(s)).map((p) => `${p.option}: ${p.message}`),
   ];
 }
 
@@ -203,6 +227,14 @@ export const useStudio = create<StudioState>((set, get) => ({
   engineChoice: initialEngineChoice(),
   setBackendChoice: (backendChoice, engineChoice = get().engineChoice) => set({ backendChoice, engineChoice }),
   engine: null,
+  memoryBudget: initialMemoryBudget(),
+  compiledMemory: null,
+  memoryRequest: null,
+  countMemoryCommand() {
+    const request = { requestId: (get().memoryRequest?.requestId ?? 0) + 1, config: get().config };
+    set({ memoryRequest: request });
+    return { type: 'countMemory', ...request };
+  },
   measurement: null,
   timing: null,
   dataset: null,
@@ -293,6 +325,11 @@ export const useStudio = create<StudioState>((set, get) => ({
       case 'benchmarkResult':
       case 'thumbnailPage':
         return; // handled by whoever asked
+      case 'stepMemory': {
+        const asked = get().memoryRequest;
+        if (asked?.requestId !== event.requestId) return; // a later count is on its way
+        return set({ compiledMemory: { config: asked.config, memory: event.memory, unsupported: event.unsupported } });
+      }
       case 'error':
         return set({ error: event.message, timing: null });
       default: {

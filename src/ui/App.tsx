@@ -29,13 +29,16 @@ export function App() {
     const off = client.on((e) => useStudio.getState().apply(e));
     client.send({ type: 'init', backend: (forced as 'webgpu' | 'webgl' | 'cpu' | null) ?? undefined });
     client.send({ type: 'listRuns' });
+    // the Model card shows the compiled step's memory, which the worker counts for each config
+    client.send(useStudio.getState().countMemoryCommand());
     if (new URLSearchParams(location.search).has('test')) window.__studio = { store: useStudio, client, presetConfig };
     // the options live in the URL, so a setup can be shared as a link
     const offUrl = useStudio.subscribe((s, prev) => {
       if (s.config === prev.config) return;
+      client.send(s.countMemoryCommand());
       const keep = new URLSearchParams(location.search);
       const next = new URLSearchParams(toQuery(s.config));
-      for (const k of ['test', 'backend', 'preset']) if (keep.has(k)) next.set(k, keep.get(k)!);
+      for (const k of ['test', 'backend', 'preset', 'budget']) if (keep.has(k)) next.set(k, keep.get(k)!);
       history.replaceState(null, '', `${location.pathname}?${next}`);
     });
     // a run never loses more than a few seconds: save when the page is hidden (a closing or reloading page is hidden

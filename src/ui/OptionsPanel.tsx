@@ -3,7 +3,8 @@
  * line both ways.
  */
 import { Fragment, useMemo, useState } from 'react';
-import { useStudio } from '../store/studio';
+import { useShallow } from 'zustand/react/shallow';
+import { memoryFigure, useStudio } from '../store/studio';
 import { getOption, OPTIONS, toCommandLine, validateRunConfig } from '../config/runConfig';
 import type { OptionSpec } from '../config/runConfig';
 import { matchingPreset, PRESETS } from '../config/presets';
@@ -60,11 +61,32 @@ function OptionField({ spec, problems }: { spec: OptionSpec; problems: string[] 
 
 const count = (n: number) => n.toLocaleString('en-US');
 
-/** Each network's parameters and what a training step needs, computed from the options (nothing is built). */
+/**
+ * Each network's parameters and the memory of the step that will run: on WebGPU the compiled step's, counted by the
+ * worker from its buffers (nothing is built), else TF.js's step's estimate from the layers' sizes.
+ */
 function NetworkSize() {
   const config = useStudio((s) => s.config);
+  const backend = useStudio((s) => s.backend?.backend ?? null);
+  const figure = useStudio(useShallow(memoryFigure));
+  const unsupported = useStudio((s) => (s.compiledMemory?.config === s.config ? s.compiledMemory.unsupported : null));
   const size = useMemo(() => stepSize(config), [config]);
-  const { weights, gradients, adam, activations, total } = size.bytes;
+  const at = `at ${trainingSide(config)} px, batch ${config.batch_size}`;
+  let text: string;
+  let title: string;
+  if (figure.step === 'compiled') {
+    const m = figure.memory;
+    text = `${formatBytes(m.total)} ${at} on the compiled WebGPU step: its buffers ${formatBytes(m.plan)} (${formatBytes(m.unshared)} unshared), weights ${formatBytes(m.weights)}, Adam ${formatBytes(m.adam)}`;
+    title = "Counted from the compiled step's own buffers, those whose lifetimes do not overlap sharing memory; the dataset's images come on top";
+  } else if (figure.step === 'counting') {
+    text = `counting the compiled WebGPU step's buffers ${at}…`;
+    title = 'The worker counts them from the options; nothing is built';
+  } else {
+    const { weights, gradients, adam, activations, total } = size.bytes;
+    const on = backend === 'webgpu' && unsupported ? `TF.js's step (no compiled step: ${unsupported})` : `TF.js's step${backend ? ` on ${backend}` : ''}`;
+    text = `about ${formatBytes(total)} ${at} on ${on}: weights ${formatBytes(weights)}, gradients ${formatBytes(gradients)}, Adam ${formatBytes(adam)}, activations ${formatBytes(activations)}`;
+    title = "Estimated from the layers' sizes; the dataset's images come on top";
+  }
   return (
     <dl className="numbers small" data-testid="network-size">
       {size.networks.map((n) => (
@@ -74,9 +96,8 @@ function NetworkSize() {
         </Fragment>
       ))}
       <dt>Step memory</dt>
-      <dd data-testid="step-memory" title="Estimated from the layers' sizes; the dataset's images come on top">
-        about {formatBytes(total)} at {trainingSide(config)} px, batch {config.batch_size}: weights {formatBytes(weights)}, gradients {formatBytes(gradients)}, Adam{' '}
-        {formatBytes(adam)}, activations {formatBytes(activations)}
+      <dd data-testid="step-memory" data-step={figure.step} title={title}>
+        {text}
       </dd>
     </dl>
   );
@@ -93,7 +114,9 @@ export function OptionsPanel() {
   const [line, setLine] = useState('');
   const [lineNote, setLineNote] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
-  const problems = validateRunConfig(config, limitsOf(backend));
+  const budget = useStudio((s) => s.memoryBudget);
+  const figure = useStudio(useShallow(memoryFigure));
+  const problems = validateRunConfig(config, limitsOf(backend, budget), figure);
   const problemsOf = (name: string) => problems.filter((p) => p.option === name).map((p) => p.message);
   const spec = (name: string) => OPTIONS.find((o) => o.name === name)!;
   const command = toCommandLine(config);

@@ -9,6 +9,7 @@ import type { BenchResult } from './benchmark';
 
 export type { RunConfig } from '../config/runConfig';
 import type { RunConfig } from '../config/runConfig';
+import type { CompiledMemory } from '../config/sizeLimits';
 import type { TuningReport } from '../model/webgpu/tuning';
 
 /** An RGBA image that crosses the boundary as a transferable buffer. */
@@ -91,8 +92,11 @@ export type ExportFormat = 'tfjs' | 'pytorch' | 'onnx';
 export type Command =
   | { type: 'init'; backend?: TrainingBackend }
   | { type: 'load'; source: DataSource; data?: DataOptions }
-  /** `fromReference`: the run starts from the imported reference checkpoint's networks, at its epoch. */
-  | { type: 'start'; config: RunConfig; runId?: string; backend?: BackendChoice; engine?: EngineChoice; fromReference?: boolean }
+  /**
+   * `fromReference`: the run starts from the imported reference checkpoint's networks, at its epoch. `budget`: bytes
+   * the step may take (`?budget=`), instead of what a page assumes.
+   */
+  | { type: 'start'; config: RunConfig; runId?: string; backend?: BackendChoice; engine?: EngineChoice; fromReference?: boolean; budget?: number }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'step'; count: number }
@@ -104,7 +108,9 @@ export type Command =
   | { type: 'setPreviewEvery'; every: number }
   | { type: 'listRuns' }
   /** Loads a saved run onto the chosen backend, as Start does, and trains on. */
-  | { type: 'resumeRun'; runId: string; backend?: BackendChoice; engine?: EngineChoice }
+  | { type: 'resumeRun'; runId: string; backend?: BackendChoice; engine?: EngineChoice; budget?: number }
+  /** Counts the compiled WebGPU step's memory for a config (answered at once, even during a Start): a `stepMemory` event. */
+  | { type: 'countMemory'; config: RunConfig; requestId: number }
   | { type: 'deleteRun'; runId: string }
   | { type: 'revert' }
   /** tfjs: the generators' model.json + weights; pytorch: the reference's checkpoints/<name>/ files; onnx: one .onnx per generator. */
@@ -194,6 +200,8 @@ export type WorkerEvent =
   | { type: 'referenceImported'; summary: ReferenceSummary }
   | { type: 'translated'; requestId: number; image: Picture }
   | { type: 'benchmarkResult'; result: BenchResult }
+  /** The compiled step's memory for a `countMemory` request; null with why where the config has no compiled step. */
+  | { type: 'stepMemory'; requestId: number; memory: CompiledMemory | null; unsupported: string | null }
   | { type: 'error'; message: string; recoverable: boolean };
 
 /** Compile-time exhaustiveness check for switches over `type`. */

@@ -5,6 +5,7 @@ import { DATA_DEFAULTS } from '../data/preprocess';
 import type { Command, WorkerEvent } from './protocol';
 import { unreachable } from './protocol';
 import { Session } from './session';
+import { countCompiledMemory } from './compiledMemory';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (event: WorkerEvent, transfer: Transferable[] = []) => scope.postMessage(event, transfer);
@@ -29,7 +30,7 @@ async function handle(cmd: Command, stopsBefore: number): Promise<void> {
     case 'thumbnails':
       return session.thumbnails(cmd.domain, cmd.offset, cmd.count);
     case 'start':
-      return session.start(cmd.config, cmd.runId, cmd.backend ?? 'auto', cancelled, cmd.engine ?? 'compiled', cmd.fromReference ?? false);
+      return session.start(cmd.config, cmd.runId, cmd.backend ?? 'auto', cancelled, cmd.engine ?? 'compiled', cmd.fromReference ?? false, cmd.budget ?? null);
     case 'pause':
       return session.pause();
     case 'resume':
@@ -49,7 +50,9 @@ async function handle(cmd: Command, stopsBefore: number): Promise<void> {
     case 'listRuns':
       return session.listRuns();
     case 'resumeRun':
-      return session.resumeRun(cmd.runId, cmd.backend ?? 'auto', cancelled, true, cmd.engine ?? 'compiled');
+      return session.resumeRun(cmd.runId, cmd.backend ?? 'auto', cancelled, true, cmd.engine ?? 'compiled', cmd.budget ?? null);
+    case 'countMemory':
+      return countMemory(cmd);
     case 'deleteRun':
       return session.deleteRun(cmd.runId);
     case 'revert':
@@ -82,11 +85,22 @@ async function handle(cmd: Command, stopsBefore: number): Promise<void> {
   }
 }
 
+/** Answers a count of the compiled step's memory: pure (no session state), milliseconds. */
+function countMemory(cmd: Extract<Command, { type: 'countMemory' }>): void {
+  try {
+    post({ type: 'stepMemory', requestId: cmd.requestId, ...countCompiledMemory(cmd.config) });
+  } catch (e) {
+    post({ type: 'stepMemory', requestId: cmd.requestId, memory: null, unsupported: `it could not be counted: ${e instanceof Error ? e.message : String(e)}` });
+  }
+}
+
 // Commands run one after another, so a pause never races the start it follows; a Stop is also noted at once,
-// so that a Start still choosing its backend gives up without waiting for its turn.
+// so that a Start still choosing its backend gives up without waiting for its turn. A memory count is answered at
+// once: the Model card follows the options while a Start tunes or times backends.
 let queue: Promise<void> = Promise.resolve();
 scope.onmessage = (ev: MessageEvent<Command>) => {
   const cmd = ev.data;
+  if (cmd.type === 'countMemory') return countMemory(cmd);
   if (cmd.type === 'stop') stops++;
   const stopsBefore = stops;
   queue = queue.then(() =>

@@ -59,14 +59,22 @@ export class StandInModel {
   }
 }
 
-/** Appends layers as the network builders (blocks.ts) make them, numbering them as TF.js names layers. */
+/** Words for a layer's class in its stand-in's name. */
+const KIND: Record<string, string> = { Conv2D: 'conv', Conv2DTranspose: 'transposed conv', BatchNormalization: 'batch norm', StepDropout: 'dropout' };
+
+/** Appends layers as the network builders (blocks.ts) make them, named by network, kind and place (`netG_A conv 3`). */
 class Builder {
   readonly layers: StandInLayer[] = [];
-  private n = 0;
-  constructor(private readonly norm: TrainConfig['norm']) {}
+  private readonly count = new Map<string, number>();
+  constructor(
+    private readonly net: string,
+    private readonly norm: TrainConfig['norm'],
+  ) {}
 
   private layer(className: string, weights: (name: string) => StandInWeight[]): void {
-    const name = `${className.toLowerCase()}_${++this.n}`;
+    const n = (this.count.get(className) ?? 0) + 1;
+    this.count.set(className, n);
+    const name = `${this.net} ${KIND[className]} ${n}`;
     this.layers.push(new StandInLayer(name, className, weights(name)));
   }
 
@@ -95,8 +103,8 @@ class Builder {
 }
 
 /** resnetGenerator.ts's layers. */
-function resnetGenerator(o: GeneratorOptions, blocks: number): StandInModel {
-  const b = new Builder(o.norm);
+function resnetGenerator(net: string, o: GeneratorOptions, blocks: number): StandInModel {
+  const b = new Builder(net, o.norm);
   const bias = useBias(o.norm);
   b.conv(7, o.input_nc, o.ngf, bias);
   b.normLayer(o.ngf);
@@ -116,12 +124,12 @@ function resnetGenerator(o: GeneratorOptions, blocks: number): StandInModel {
   b.conv(3, o.ngf * 2, o.ngf, bias, true);
   b.normLayer(o.ngf);
   b.conv(7, o.ngf, o.output_nc, true);
-  return new StandInModel(`resnet_${blocks}blocks`, b.layers);
+  return new StandInModel(`${net} resnet_${blocks}blocks`, b.layers);
 }
 
 /** unetGenerator.ts's layers: the down path from the outermost level in, then the up path from the innermost out. */
-function unetGenerator(o: GeneratorOptions, downs: number): StandInModel {
-  const b = new Builder(o.norm);
+function unetGenerator(net: string, o: GeneratorOptions, downs: number): StandInModel {
+  const b = new Builder(net, o.norm);
   const bias = useBias(o.norm);
   const inner = (i: number) => o.ngf * Math.min(2 ** i, 8);
   for (let i = 0; i < downs; i++) {
@@ -136,25 +144,25 @@ function unetGenerator(o: GeneratorOptions, downs: number): StandInModel {
     // the ngf·8 levels between the fourth and the innermost
     if (o.use_dropout && i >= 4 && i < downs - 1) b.dropout();
   }
-  return new StandInModel(`unet_${2 ** downs}`, b.layers);
+  return new StandInModel(`${net} unet_${2 ** downs}`, b.layers);
 }
 
 /** define_G's layers. */
-function generator(o: GeneratorOptions): StandInModel {
+function generator(net: string, o: GeneratorOptions): StandInModel {
   const downs = unetDowns(o.netG);
-  return downs !== null ? unetGenerator(o, downs) : resnetGenerator(o, o.netG === 'resnet_9blocks' ? 9 : 6);
+  return downs !== null ? unetGenerator(net, o, downs) : resnetGenerator(net, o, o.netG === 'resnet_9blocks' ? 9 : 6);
 }
 
 /** define_D's layers, from the compiled discriminator's own list of them. */
-function discriminator(o: DiscriminatorOptions): StandInModel {
-  const b = new Builder(o.norm);
+function discriminator(net: string, o: DiscriminatorOptions): StandInModel {
+  const b = new Builder(net, o.norm);
   let c = o.input_nc;
   for (const l of discriminatorLayers(o)) {
     b.conv(l.kernel, c, l.outChannels, l.bias);
     if (l.normed) b.normLayer(l.outChannels);
     c = l.outChannels;
   }
-  return new StandInModel(o.netD, b.layers);
+  return new StandInModel(`${net} ${o.netD}`, b.layers);
 }
 
 /** FlatAdam's variables and chunks (adam.ts), with moments as shapes. */
@@ -168,10 +176,10 @@ function adam(variables: StandInWeight[], c: TrainConfig) {
 
 /** The networks `createTrainer(config)` builds, as stand-ins, by the trainers' names. */
 export function standInModels(c: TrainConfig): Record<string, StandInModel> {
-  const g = (input_nc: number, output_nc: number) => generator({ input_nc, output_nc, ngf: c.ngf, netG: c.netG, norm: c.norm, use_dropout: !c.no_dropout });
-  const d = (input_nc: number) => discriminator({ input_nc, ndf: c.ndf, netD: c.netD, n_layers_D: c.n_layers_D, norm: c.norm });
-  if (c.model === 'pix2pix') return { netG: g(c.input_nc, c.output_nc), netD: d(c.input_nc + c.output_nc) };
-  return { netG_A: g(c.input_nc, c.output_nc), netG_B: g(c.output_nc, c.input_nc), netD_A: d(c.output_nc), netD_B: d(c.input_nc) };
+  const g = (net: string, input_nc: number, output_nc: number) => generator(net, { input_nc, output_nc, ngf: c.ngf, netG: c.netG, norm: c.norm, use_dropout: !c.no_dropout });
+  const d = (net: string, input_nc: number) => discriminator(net, { input_nc, ndf: c.ndf, netD: c.netD, n_layers_D: c.n_layers_D, norm: c.norm });
+  if (c.model === 'pix2pix') return { netG: g('netG', c.input_nc, c.output_nc), netD: d('netD', c.input_nc + c.output_nc) };
+  return { netG_A: g('netG_A', c.input_nc, c.output_nc), netG_B: g('netG_B', c.output_nc, c.input_nc), netD_A: d('netD_A', c.output_nc), netD_B: d('netD_B', c.input_nc) };
 }
 
 /**

@@ -72,7 +72,8 @@ describe("the compiled step's memory, counted from the options", () => {
     expect(cycle.weights + cycle.adam).toBe((11378179 * 2 + 2764737 * 2) * 12);
     expect(cycle.total).toBeLessThan(2760 * MiB);
     expect(pix.total).toBeLessThan(1320 * MiB);
-    expect(pix.largest).toEqual({ bytes: 217655820, what: "the step's buffer for netG gradients" });
+    expect(pix.largest).toEqual({ bytes: 217655820, what: 'the gradients of every netG weight, in one buffer for Adam', of: 'netG' });
+    expect(pix.params).toEqual({ G: 54413955, D: 2768705 });
   });
 
   it('is what a laid-out build allocates on the GPU, buffer for buffer', async () => {

@@ -20,8 +20,10 @@ export interface CompiledStepMemory {
   adam: number;
   /** plan + weights + adam. */
   total: number;
-  /** The largest single GPU buffer (a plan's shared block or own buffer, or a weight), and what it holds. */
-  largest: { bytes: number; what: string };
+  /** The largest single GPU buffer (a plan's, a weight, a chunk of moments), what it holds, and whose size it follows. */
+  largest: { bytes: number; what: string; of: 'netG' | 'netD' | 'images' };
+  /** Trainable parameters of the generators and of the discriminators. */
+  params: { G: number; D: number };
 }
 
 /**
@@ -33,17 +35,24 @@ export function compiledStepMemory(config: TrainConfig, batch: number, height: n
   const stand = standInTrainer(config);
   const record = recordBuild(limits, () => (stand.model === 'pix2pix' ? compilePix2pixStep(stand.trainer, batch, height, width) : compileCycleGanStep(stand.trainer, batch, height, width)).dispose());
   const layout = assignMemory(record);
-  const models = Object.values(stand.trainer.models) as unknown as { weights: { size: number; name: string }[] }[];
-  const weights = 4 * models.reduce((n, m) => n + m.weights.reduce((a, w) => a + w.size, 0), 0);
-  const moments = [stand.trainer.optimizers.G, stand.trainer.optimizers.D].flatMap((o) => o.state.map((c) => c.m.size));
-  const adam = 4 * 2 * moments.reduce((a, b) => a + b, 0);
+  const models = Object.entries(stand.trainer.models) as unknown as [string, { weights: { size: number; name: string }[] }][];
+  const weights = 4 * models.reduce((n, [, m]) => n + m.weights.reduce((a, w) => a + w.size, 0), 0);
+  const { G, D } = stand.trainer.optimizers;
+  const params = { G: G.variables.reduce((n, v) => n + v.size, 0), D: D.variables.reduce((n, v) => n + v.size, 0) };
+  const moments = (['G', 'D'] as const).flatMap((g) => stand.trainer.optimizers[g].state.map((c) => ({ size: c.m.size, of: `net${g}` as const })));
+  const adam = 4 * 2 * moments.reduce((a, c) => a + c.size, 0);
+  // Adam's flat gradient buffers (optimizerPlan.ts) hold every weight of their networks: the ones that follow ngf, ndf
+  const flat = new Map([[`netG gradients|${4 * params.G}`, 'netG' as const], [`netD gradients|${4 * params.D}`, 'netD' as const]]);
   // the largest GPU buffer: a plan buffer (a shared block is as large as its largest), a weight, or a chunk's moments
-  const candidates = [
-    ...record.buffers.map((r) => ({ bytes: r.bytes, what: `the step's buffer for ${r.label}` })),
-    ...models.flatMap((m) => m.weights.map((w) => ({ bytes: 4 * w.size, what: `the weights ${w.name}` }))),
-    ...moments.map((n) => ({ bytes: 4 * n, what: "one of Adam's moments" })),
+  const candidates: CompiledStepMemory['largest'][] = [
+    ...record.buffers.map((r) => {
+      const of = flat.get(`${r.label}|${r.bytes}`);
+      return { bytes: r.bytes, what: of ? `the gradients of every ${of} weight, in one buffer for Adam` : `the step's ${r.label}`, of: of ?? ('images' as const) };
+    }),
+    ...models.flatMap(([net, m]) => m.weights.map((w) => ({ bytes: 4 * w.size, what: `the weights ${w.name}`, of: net.startsWith('netG') ? ('netG' as const) : ('netD' as const) }))),
+    ...moments.map((c) => ({ bytes: 4 * c.size, what: `Adam's moments of ${c.of} weights`, of: c.of })),
   ];
-  const largest = candidates.reduce((a, b) => (b.bytes > a.bytes ? b : a), { bytes: 0, what: 'nothing' });
+  const largest = candidates.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const plan: StepMemory = { unshared: layout.unshared, own: layout.own, shared: layout.shared, total: layout.total, buffers: layout.buffers, gpuBuffers: layout.gpuBuffers };
-  return { plan, weights, adam, total: plan.total + weights + adam, largest };
+  return { plan, weights, adam, total: plan.total + weights + adam, largest, params };
 }
