@@ -10,6 +10,8 @@ import { createTrainer, totalEpochs } from '../model';
 import type { Trainer } from '../model';
 import { currentDeviceLimits, switchBackend } from './backend';
 import { validateRunConfig } from '../config/runConfig';
+import { trainingSide } from '../config/sizeLimits';
+import { countCompiledMemory } from './compiledMemory';
 import type { DataOptions } from '../data/preprocess';
 import { BackendChooser } from './backendChoice';
 import type { TrainingBackend } from './backend';
@@ -50,6 +52,8 @@ export class Session {
   private engine: StepEngine | null = null;
   /** The step the user chose for WebGPU runs (Start, Resume): revert keeps it. */
   private engineChoice: EngineChoice = 'compiled';
+  /** Bytes a run's step may take when the page gave them (`?budget=`; null: MEMORY_BUDGET's). */
+  private budget: number | null = null;
   private config: RunConfig | null = null;
   private runId: string | null = null;
   private state: RunState = 'idle';
@@ -120,12 +124,20 @@ export class Session {
   }
 
   /** Starts a new run on the loaded dataset, on the chosen backend (timing the candidates if the choice is automatic). */
-  async start(config: RunConfig, runId: string | undefined, choice: BackendChoice, cancelled: Cancelled, engine: EngineChoice = 'compiled', fromReference = false): Promise<void> {
+  async start(config: RunConfig, runId: string | undefined, choice: BackendChoice, cancelled: Cancelled, engine: EngineChoice = 'compiled', fromReference = false, budget: number | null = null): Promise<void> {
     if (fromReference && !this.reference.loaded) throw new Error('no reference checkpoint imported: import its .pth files first');
+    // before the checks: they weigh the memory of the step this choice takes
+    this.engineChoice = engine;
+    this.budget = budget;
     await this.ensureLoaded(config);
     await this.disposeTrainer();
-    this.engineChoice = engine;
     if (!(await this.useBackend(choice, config, cancelled))) return;
+    try {
+      this.validate(config); // again, on the backend chosen
+    } catch (e) {
+      this.setState(this.restingState);
+      throw e;
+    }
     const t = this.prepare(config);
     // a reference checkpoint's networks, at the epoch after the one its files were saved at
     let epoch = 1;
@@ -137,6 +149,13 @@ export class Session {
         this.setState(this.restingState);
         throw e;
       }
+    }
+    try {
+      await this.prepareStep(config);
+    } catch (e) {
+      await this.disposeTrainer();
+      this.setState(this.restingState);
+      throw e;
     }
     this.runId = runId ?? `run-${Date.now().toString(36)}`;
     // a continued run counts its steps from the epochs before it, so the schedule ends where the reference's would
@@ -217,8 +236,15 @@ export class Session {
     if (c.train.model === 'pix2pix' && this.feed.dataset!.summary.arrangement === 'unaligned') {
       throw new Error('pix2pix needs paired images; this dataset is two unpaired domains: train CycleGAN');
     }
-    const [problem] = validateRunConfig(c, currentDeviceLimits());
+    const compiled = tf.getBackend() === 'webgpu' && this.engineChoice === 'compiled' ? countCompiledMemory(c).memory : null;
+    const [problem] = validateRunConfig(c, { ...currentDeviceLimits(), ...(this.budget === null ? {} : { budget: this.budget }) }, compiled ? { step: 'compiled', memory: compiled } : { step: 'tfjs' });
     if (problem) throw new Error(`--${problem.option}: ${problem.message}`);
+  }
+
+  /** Builds the compiled step before the first step where the batch shape is known (a crop): out of memory throws here. */
+  private async prepareStep(c: RunConfig): Promise<void> {
+    const side = trainingSide(c);
+    if (c.data.preprocess.includes('crop')) await this.engine!.prepare(c.batch_size, side, side);
   }
 
   /** Runs until paused (or for `steps` steps). */
@@ -376,15 +402,24 @@ export class Session {
    * Loads a saved run (its dataset too) onto the chosen backend, as Start does, and trains on from its last
    * checkpoint; with `run` false it stays paused there.
    */
-  async resumeRun(runId: string, choice: BackendChoice, cancelled: Cancelled, run = true, engine: EngineChoice = this.engineChoice): Promise<void> {
+  async resumeRun(runId: string, choice: BackendChoice, cancelled: Cancelled, run = true, engine: EngineChoice = this.engineChoice, budget: number | null = this.budget): Promise<void> {
     const c = await loadCheckpoint(runId);
     const source = await loadDatasetOf(runId);
     if (!c || !source) throw new Error(`run ${runId} is not saved in this browser`);
     await this.disposeTrainer();
     this.engineChoice = engine;
+    this.budget = budget;
     await this.load(source, c.config.data);
     if (!(await this.useBackend(choice, c.config, cancelled))) return;
     await this.restore(c);
+    // a step that does not fit leaves the run paused at its checkpoint, saying why
+    try {
+      this.validate(c.config);
+      await this.prepareStep(c.config);
+    } catch (e) {
+      this.setState('paused', e instanceof Error ? e.message : String(e));
+      throw e;
+    }
     if (run) this.run(Infinity);
     else this.setState('paused');
     await this.preview();

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { presetConfig } from '../config/presets';
-import { createTrainer } from '../model';
+import { compileStep, createTrainer } from '../model';
 import type { CompiledStep, TrainConfig, Trainer } from '../model';
 import { webgpuDevice } from '../model/webgpu/gpu';
 import { Plan } from '../model/webgpu/plan';
@@ -9,7 +9,7 @@ import { trainerPair } from '../model/webgpu/stepTesting';
 import { useNodeWebGPU, worstRelative } from '../model/webgpu/testing';
 import type { EngineChoice, EngineReport } from './protocol';
 import { checkpointOf, restoreInto } from './runCheckpoint';
-import { StepEngine } from './stepEngine';
+import { StepEngine, StepOutOfMemory } from './stepEngine';
 
 const skip = useNodeWebGPU('the step engine on WebGPU');
 
@@ -139,6 +139,41 @@ describe('the step engine on WebGPU', () => {
     expect(reports[0].reason).toMatch(/^the compiled step failed: the GPU refused it \(.+\)$/);
     oracle.dispose();
     compiled.dispose();
+  }, 120_000);
+
+  it("a build the GPU has no memory for stops with what it needed and the option to lower: nothing counted, no buffer left, no fall back to TF.js's step", async () => {
+    if (skip()) return;
+    const t = createTrainer(TINY);
+    const device = webgpuDevice();
+    const pop = device.popErrorScope;
+    let builds = 0;
+    // the compile runs inside the build's error scopes: the first popped (out-of-memory) answers as a full GPU does
+    const full = (tr: Trainer, n: number, h: number, w: number): CompiledStep => {
+      if (!Plan.dry) {
+        builds++;
+        device.popErrorScope = () => {
+          device.popErrorScope = pop;
+          return pop.call(device).then(() => ({ message: 'Out of memory while making a buffer' }) as GPUError);
+        };
+      }
+      return compileStep(tr, n, h, w);
+    };
+    const live = Plan.liveBuffers;
+    const reports: EngineReport[] = [];
+    const engine = new StepEngine(t, 'compiled', (r) => reports.push(r), full, null, 0);
+    const message = /^the GPU could not make the compiled step's buffers: [\d.]+ KiB for its plan at 1×32×32, on top of [\d.]+ KiB of weights and Adam's moments \(Out of memory while making a buffer\): lower ngf$/;
+    await expect(engine.prepare(1, 32, 32)).rejects.toThrow(message);
+    expect(Plan.liveBuffers).toBe(live);
+    // a step meets the same wall, and takes back nothing it had not counted
+    const { a, b } = batchOf(1);
+    await expect(engine.step(a, b)).rejects.toBeInstanceOf(StepOutOfMemory);
+    tf.dispose([a, b]);
+    expect([t.step, t.optimizers.G.iterations, t.optimizers.D.iterations]).toEqual([0, 0, 0]);
+    expect([builds, Plan.liveBuffers - live]).toEqual([2, 0]);
+    expect(engine.report.engine).toBe('compiled');
+    expect(reports).toEqual([]);
+    expect(device.popErrorScope).toBe(pop);
+    t.dispose();
   }, 120_000);
 
   it('takes TF.js’s step when asked, and says so', () => {
