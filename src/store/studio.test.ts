@@ -125,6 +125,15 @@ describe('Start waits for valid options', () => {
     state().setOptionText('ngf', '255');
     expect(startBlockers(state())).toEqual([]);
   });
+  it("a backend chosen other than WebGPU weighs TF.js's step, even on a page whose worker runs WebGPU", () => {
+    state().apply({ type: 'ready', report: webgpu(true) });
+    state().setPreset('paper');
+    state().setOptionText('model', 'cycle_gan');
+    answerCount();
+    expect(startBlockers(state())).toEqual([]);
+    state().setBackendChoice('cpu');
+    expect(startBlockers(state())).toEqual([expect.stringMatching(/^crop_size: TF.js's training step needs about 11 GiB .* more than the 4 GiB a browser tab can count on: lower crop_size$/)]);
+  });
   it("?budget= lowers what a step may take: paper CycleGAN's compiled step (1.9 GiB) refused under 1 GiB, blaming crop_size", () => {
     useStudio.setState({ memoryBudget: 1024 ** 3 });
     state().apply({ type: 'ready', report: webgpu(true) });

@@ -171,9 +171,12 @@ export function initialMemoryBudget(): number | null {
   return mib !== null && Number.isFinite(mib) && mib > 0 ? Math.round(mib * 1024 ** 2) : null;
 }
 
+/** The backend the next run trains on, as far as the page knows: the one chosen, else the worker's (null: not yet told). */
+export const nextBackend = (s: Pick<StudioState, 'backend' | 'backendChoice'>): TrainingBackend | null => (s.backendChoice === 'auto' ? (s.backend?.backend ?? null) : s.backendChoice);
+
 /** What the page weighs a step's memory by: the compiled step's where a WebGPU run takes it (once counted), else TF.js's. */
-export function memoryFigure(s: Pick<StudioState, 'config' | 'backend' | 'engineChoice' | 'compiledMemory'>): MemoryFigure {
-  if (s.backend?.backend !== 'webgpu' || s.engineChoice !== 'compiled') return { step: 'tfjs' };
+export function memoryFigure(s: Pick<StudioState, 'config' | 'backend' | 'backendChoice' | 'engineChoice' | 'compiledMemory'>): MemoryFigure {
+  if (nextBackend(s) !== 'webgpu' || s.engineChoice !== 'compiled') return { step: 'tfjs' };
   const counted = s.compiledMemory;
   if (!counted || counted.config !== s.config) return { step: 'counting' };
   return counted.memory ? { step: 'compiled', memory: counted.memory } : { step: 'tfjs' };
@@ -183,7 +186,7 @@ export function memoryFigure(s: Pick<StudioState, 'config' | 'backend' | 'engine
  * Everything that keeps Start disabled, in words that name the option: fields holding invalid text, invalid
  * combinations, and runs too large for the device the worker reported.
  */
-export function startBlockers(s: Pick<StudioState, 'config' | 'fieldErrors' | 'backend' | 'engineChoice' | 'compiledMemory' | 'memoryBudget'>): string[] {
+export function startBlockers(s: Pick<StudioState, 'config' | 'fieldErrors' | 'backend' | 'backendChoice' | 'engineChoice' | 'compiledMemory' | 'memoryBudget'>): string[] {
   return [
     ...Object.values(s.fieldErrors).map((e) => e.message),
     ...validateRunConfig(s.config, limitsOf(s.backend, s.memoryBudget), memoryFigure(s)).map((p) => `${p.option}: ${p.message}`),

@@ -4,7 +4,7 @@
  */
 import { Fragment, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { memoryFigure, useStudio } from '../store/studio';
+import { memoryFigure, nextBackend, useStudio } from '../store/studio';
 import { getOption, OPTIONS, toCommandLine, validateRunConfig } from '../config/runConfig';
 import type { OptionSpec } from '../config/runConfig';
 import { matchingPreset, PRESETS } from '../config/presets';
@@ -67,7 +67,7 @@ const count = (n: number) => n.toLocaleString('en-US');
  */
 function NetworkSize() {
   const config = useStudio((s) => s.config);
-  const backend = useStudio((s) => s.backend?.backend ?? null);
+  const backend = useStudio(nextBackend);
   const figure = useStudio(useShallow(memoryFigure));
   const unsupported = useStudio((s) => (s.compiledMemory?.config === s.config ? s.compiledMemory.unsupported : null));
   const size = useMemo(() => stepSize(config), [config]);
