@@ -8,10 +8,14 @@ import { trainingSide } from '../config/sizeLimits';
 import type { RunConfig } from '../config/runConfig';
 import { compiledStepMemory, UnsupportedStep } from '../model';
 import type { TrainConfig } from '../model';
+import { webgpuLimits } from '../model/webgpu/gpu';
 
-/** The compiled step's memory for batches of `batch` images of height × width; throws UnsupportedStep where it has none. */
+/**
+ * The compiled step's memory for batches of `batch` images of height × width, on TF.js's webgpu device's limits once
+ * there is one (how many buffers a dispatch binds), else WebGPU's defaults; throws UnsupportedStep where it has none.
+ */
 export function compiledMemoryFor(t: TrainConfig, batch: number, height: number, width: number): CompiledMemory {
-  const m = compiledStepMemory(t, batch, height, width);
+  const m = compiledStepMemory(t, batch, height, width, webgpuLimits());
   return { plan: m.plan.total, unshared: m.plan.unshared, weights: m.weights, adam: m.adam, total: m.total, largest: m.largest, params: m.params };
 }
 

@@ -25,6 +25,10 @@ export function webgpuBackend(): BackendInternals {
 export const webgpuAdapterInfo = (): Partial<Record<'vendor' | 'architecture' | 'device' | 'description', string>> =>
   (tf.backend() as unknown as { adapterInfo?: Partial<Record<'vendor' | 'architecture' | 'device' | 'description', string>> }).adapterInfo ?? {};
 
+/** The limits of TF.js's webgpu device once it has one, whichever backend is current (the engine's registry: no init). */
+export const webgpuLimits = (): GPUSupportedLimits | null =>
+  (tf.engine() as unknown as { registry: Record<string, { device?: GPUDevice } | undefined> }).registry.webgpu?.device?.limits ?? null;
+
 /** The device TF.js's webgpu backend runs on; in a dry build, its stand-in (memory.ts). */
 export const webgpuDevice = (): GPUDevice => dryRecord()?.device ?? webgpuBackend().device;
 
