@@ -56,7 +56,7 @@ describe('a zip read by random access', () => {
     expect(entries.map((e) => e.path)).toEqual(['trainA/1.jpg', 'trainB/2.jpg']);
     expect(await text(await readZipEntry(zip, entries[1]))).toEqual(bytes(400, 3));
   });
-  it('a bomb that declares 1 KiB but inflates to 64 MiB is cut off at once, with little memory', async () => {
+  it('a bomb that declares 1 KiB but inflates to 64 MiB is cut off at once (within about 1 MiB of output)', async () => {
     const zip = zipSync({ 'trainA/bomb.png': [new Uint8Array(64 * 1024 ** 2), { level: 9 }] });
     const { v, at } = centralHeaders(zip);
     v.setUint32(at[0] + 24, 1024, true); // the declared (inflated) size

@@ -26,8 +26,8 @@ export class ZipError extends Error {}
 export const MAX_ENTRY_BYTES = 1024 ** 3;
 /** Deflate cannot shrink data more than about 1032:1; an entry claiming more is lying about its sizes. */
 const MAX_DEFLATE_RATIO = 1032;
-/** Compressed bytes fed to the inflater at a time: bounds what one push can produce before the size check. */
-const INFLATE_CHUNK = 16 * 1024;
+/** Compressed bytes fed to the inflater at a time: one push produces at most about 1 MiB before the size check. */
+const INFLATE_CHUNK = 1024;
 
 const EOCD = 0x06054b50;
 const EOCD64_LOCATOR = 0x07064b50;

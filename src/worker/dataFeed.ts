@@ -267,6 +267,7 @@ export class DataFeed {
 
   /** While a run trains, the background check takes a small share of its time (true), else goes freely (false). */
   paceCheck(on: boolean): void {
+    if (on === this.pacing) return;
     this.pacing = on;
     this.checkAllowance = 0;
     this.lastBatchAt = 0;

@@ -74,6 +74,8 @@ export class Session {
 
   private setState(state: RunState, reason?: string) {
     this.state = state;
+    // while a run starts (timing, tuning, building its step) and trains, the background check takes only a small share
+    this.feed.paceCheck(state === 'starting' || state === 'running');
     this.post({ type: 'state', state, runId: this.runId, reason });
   }
 
@@ -273,8 +275,7 @@ export class Session {
       preview: () => this.preview(),
       checkpointIfDue: (epochEnded: boolean) => this.checkpointIfDue(epochEnded),
     };
-    this.feed.paceCheck(true); // the background check takes a small share of the time while the run trains
-    const end = await trainingLoop(host).finally(() => this.feed.paceCheck(false));
+    const end = await trainingLoop(host);
     switch (end.kind) {
       case 'stopped':
         return; // whoever outdated the loop sets the state
