@@ -173,6 +173,12 @@ async function session(port, zip, preset, backend, train) {
       return { countA: d.countA, countB: d.countB, testCount: d.testCount };
     });
     const row = { countsSeconds, ...summary, firstStepSeconds: null };
+    // WAIT_BEFORE_START=s: the background check runs alone first (it fills the decoded-image cache up to its budget)
+    if (process.env.WAIT_BEFORE_START) {
+      mem.mark('checking');
+      await page.waitForTimeout(Number(process.env.WAIT_BEFORE_START) * 1000);
+      row.uncheckedBeforeStart = await page.evaluate(() => window.__studio.store.getState().dataset?.unchecked ?? null);
+    }
     if (train) {
       mem.mark('training');
       const clicked = Date.now();
@@ -190,6 +196,7 @@ async function session(port, zip, preset, backend, train) {
       row.uncheckedAtEnd = unchecked;
     }
     row.peakLoadingMiB = Math.round(mem.peaks.loading ?? 0);
+    if (mem.peaks.checking) row.peakCheckingMiB = Math.round(mem.peaks.checking);
     row.peakTrainingMiB = Math.round(mem.peaks.training ?? 0);
     return row;
   } finally {
