@@ -5,6 +5,7 @@
  */
 import { runSize } from '../model/networkSize';
 import type { RunSize } from '../model/networkSize';
+import type { CompiledStepMemory } from '../model/webgpu/stepMemory';
 import type { RunConfig } from './runConfig';
 
 /** What the training backend lets a run use. */
@@ -23,21 +24,12 @@ export interface DeviceLimits {
  * What the compiled WebGPU step of a config holds on the GPU, as the worker counts it before anything is built
  * (model/webgpu/stepMemory.ts): its plan's buffers after sharing, the weights, Adam's moments, its largest buffer.
  */
-export interface CompiledMemory {
+export type CompiledMemory = Omit<CompiledStepMemory, 'plan'> & {
   /** The plan's own buffers (activations, gradients, scratch) after buffers of disjoint lifetimes share memory. */
   plan: number;
   /** The same buffers each in memory of its own: what the plan would take without sharing. */
   unshared: number;
-  /** The networks' weights and batch norm's running statistics. */
-  weights: number;
-  /** Adam's two moments. */
-  adam: number;
-  total: number;
-  /** The largest single buffer, what it holds, and whose size it follows: a network's weights, or the images. */
-  largest: { bytes: number; what: string; of: 'netG' | 'netD' | 'images' };
-  /** Trainable parameters of the generators and of the discriminators (which to blame for the weights). */
-  params: { G: number; D: number };
-}
+};
 
 /**
  * Whose memory the size checks weigh: the compiled WebGPU step's as counted, TF.js's step's estimate, or none while

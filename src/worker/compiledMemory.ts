@@ -16,7 +16,7 @@ import { webgpuLimits } from '../model/webgpu/gpu';
  */
 export function compiledMemoryFor(t: TrainConfig, batch: number, height: number, width: number): CompiledMemory {
   const m = compiledStepMemory(t, batch, height, width, webgpuLimits());
-  return { plan: m.plan.total, unshared: m.plan.unshared, weights: m.weights, adam: m.adam, total: m.total, largest: m.largest, params: m.params };
+  return { ...m, plan: m.plan.total, unshared: m.plan.unshared };
 }
 
 /** The compiled step's memory for `c`, or why `c` has no compiled step (TF.js's step runs it then). */

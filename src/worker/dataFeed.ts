@@ -28,7 +28,6 @@ const MAX_SUBSTITUTES = 64;
 
 /** One step's images, chosen ahead and being decoded. */
 interface Planned {
-  key: string;
   ready: Promise<{ A: RgbImage[]; B: RgbImage[] }>;
 }
 
@@ -49,7 +48,7 @@ export class DataFeed {
   private cache = new DecodedCache();
   /** Steps done in the current epoch. */
   epochStep = 0;
-  /** This epoch's order over the usable images of the larger domain (indices into `pick`). */
+  /** This epoch's order over the usable images of the larger domain (each i picks usableA[i mod its length]). */
   private order: number[] = [];
   private orderId = 0;
   private next: number[] | null = null;
@@ -59,14 +58,14 @@ export class DataFeed {
   private planned = new Map<string, Planned>();
   /** Problems not yet reported to the page. */
   private fresh: Problem[] = [];
-  private checking: { generation: number } | null = null;
+  /** The running background check's token: a newer check or a drop replaces it, and the old one stops. */
+  private checking: object | null = null;
   /** Resolves the background check's wait for the next step, while training paces it. */
   private paced: (() => void) | null = null;
   private pacing = false;
   /** While training, the milliseconds the background check may still spend: a share of each step's time. */
   private checkAllowance = 0;
   private lastBatchAt = 0;
-  private generation = 0;
 
   /** Reads a dataset's layout and first images; the previous one stays until the new one has loaded (on failure, `drop` it). */
   async load(source: DataSource, data: DataOptions, onProgress: (done: number, total: number) => void): Promise<LoadedDataset> {
@@ -97,7 +96,6 @@ export class DataFeed {
 
   /** Forgets the loaded dataset: after a failed load nothing is loaded, so no one trains on the old data by mistake. */
   drop(): void {
-    this.generation++;
     this.checking = null;
     this.planned.clear();
     this.cache.clear();
@@ -143,7 +141,7 @@ export class DataFeed {
     const steps = this.stepsPerEpoch(c.batch_size);
     const keyAt = (s: number) => `${this.orderId + Math.floor((this.epochStep + s) / steps)}:${(this.epochStep + s) % steps}:${c.batch_size}:${c.train.model}`;
     const key = keyAt(0);
-    const current = this.planned.get(key) ?? this.plan(key, this.order, this.epochStep, c);
+    const current = this.planned.get(key) ?? this.plan(this.order, this.epochStep, c);
     this.planned.delete(key);
     // the next steps' images decode while this one trains (within this epoch and the next, whose order is drawn)
     const ahead = Math.max(2, Math.ceil(PREFETCH_IMAGES / c.batch_size));
@@ -151,7 +149,7 @@ export class DataFeed {
       const k = keyAt(s);
       if (this.planned.has(k)) continue;
       const inNext = this.epochStep + s >= steps;
-      this.planned.set(k, this.plan(k, inNext ? this.next! : this.order, (this.epochStep + s) % steps, c));
+      this.planned.set(k, this.plan(inNext ? this.next! : this.order, (this.epochStep + s) % steps, c));
     }
     const now = performance.now();
     if (this.lastBatchAt) this.checkAllowance = Math.min(CHECK_SHARE_CAP_MS, this.checkAllowance + CHECK_SHARE * (now - this.lastBatchAt));
@@ -184,7 +182,7 @@ export class DataFeed {
   }
 
   /** Chooses a step's images from an order and starts decoding them. */
-  private plan(key: string, order: number[], step: number, c: RunConfig): Planned {
+  private plan(order: number[], step: number, c: RunConfig): Planned {
     const d = this.dataset!;
     const together = d.aligned || c.train.model === 'pix2pix';
     const fetches: Promise<[RgbImage, RgbImage | null]>[] = [];
@@ -195,7 +193,7 @@ export class DataFeed {
     }
     const ready = Promise.all(fetches).then((list) => ({ A: list.map(([a]) => a), B: list.map(([, b]) => b!) }));
     ready.catch(() => undefined); // a prefetch nobody takes may fail unseen; the step that takes it sees the error
-    return { key, ready };
+    return { ready };
   }
 
   /**
@@ -236,7 +234,7 @@ export class DataFeed {
   async check(update: (u: DataUpdate) => void, everyMs = 250): Promise<void> {
     const d = this.dataset;
     if (!d) return;
-    const mine = { generation: this.generation };
+    const mine = {};
     this.checking = mine;
     const domains = [d.A, d.B].filter((x): x is DomainImages => x !== null);
     let last = 0;
@@ -278,8 +276,7 @@ export class DataFeed {
   update(): DataUpdate {
     const d = this.dataset!;
     const { A, B } = this.counts;
-    const unchecked = [d.A, d.B].reduce((n, dom) => n + (dom ? dom.length - dom.knownCount : 0), 0);
-    return { countA: A, countB: B, unchecked, problems: this.fresh.splice(0) };
+    return { countA: A, countB: B, unchecked: d.A.unchecked + (d.B?.unchecked ?? 0), problems: this.fresh.splice(0) };
   }
 
   /** True when images were found unusable since the last update. */

@@ -185,7 +185,7 @@ export async function loadDataset(source: DataSource, data: DataOptions, hooks: 
       problems,
       ignored: layout.ignored,
       pairsByName: paired ? A.usable : layout.pairsByName,
-      unchecked: 0,
+      unchecked: A.unchecked + (B?.unchecked ?? 0),
     },
     A,
     B,

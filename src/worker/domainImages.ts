@@ -50,9 +50,9 @@ export class DomainImages {
     return this.decoded[i] === 1 || this.bad.has(i);
   }
 
-  /** How many images are known: decoded once, or unusable. */
-  get knownCount(): number {
-    return this.decodedCount + this.bad.size;
+  /** Images neither decoded once nor found unusable: what the background check has left. */
+  get unchecked(): number {
+    return this.names.length - this.decodedCount - this.bad.size;
   }
 
   /** Image i, decoded (from the cache when it is there); `keep` false: kept only if the cache has room without evicting. */
@@ -75,9 +75,7 @@ export class DomainImages {
         },
         (e: unknown) => {
           this.pending.delete(i);
-          const why = e instanceof Error ? e.message : String(e);
-          this.markBad(i, why);
-          throw new ImageProblem(this.names[i], why);
+          return this.failed(i, e);
         },
       );
       this.pending.set(i, p);
@@ -98,13 +96,14 @@ export class DomainImages {
     if (hit) return hit;
     const reason = this.bad.get(i);
     if (reason !== undefined) throw new ImageProblem(this.names[i], reason);
-    try {
-      return await this.decode(i, true);
-    } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      this.markBad(i, why);
-      throw new ImageProblem(this.names[i], why);
-    }
+    return this.decode(i, true).catch((e: unknown) => this.failed(i, e));
+  }
+
+  /** A decode of image i failed: it is unusable from now on, and the caller gets why. */
+  private failed(i: number, e: unknown): never {
+    const why = e instanceof Error ? e.message : String(e);
+    this.markBad(i, why);
+    throw new ImageProblem(this.names[i], why);
   }
 
   /** Indices not known to be unusable, in order. */

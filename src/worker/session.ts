@@ -94,7 +94,6 @@ export class Session {
     try {
       const dataset = await this.feed.load(source, data, (done, total) => this.post({ type: 'loadProgress', done, total }));
       const thumbnails = await firstThumbnails(dataset, FIRST_THUMBNAILS);
-      dataset.summary.unchecked = dataset.A.length + (dataset.B?.length ?? 0) - dataset.A.knownCount - (dataset.B?.knownCount ?? 0);
       this.post({ type: 'dataset', summary: dataset.summary, thumbnails }, [...thumbnails.A, ...thumbnails.B].map((p) => p.data.buffer));
       this.setState('ready');
       // the rest of the images are decoded once in the background, listing the unusable ones as they are found
